@@ -1,0 +1,119 @@
+"""connect(): a redis-py client for REDIS_URL, an explicit URL, or the embedded server shared by the process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import fakeredis
+import redis
+import redis.asyncio
+
+from .errors import ConnectionFailed
+
+__all__ = ["connect", "connect_async", "embedded_server", "use_embedded_server", "mask_url", "resolve_url"]
+
+logger = logging.getLogger(__name__)
+
+#: Seconds to wait for a TCP connection before giving up with ConnectionFailed.
+CONNECT_TIMEOUT = 3.0
+#: Seconds a single reply may take (blocking commands pass their own, longer, timeout).
+SOCKET_TIMEOUT = 30.0
+
+_lock = threading.Lock()
+_server: fakeredis.FakeServer | None = None
+
+
+def embedded_server() -> fakeredis.FakeServer:
+    """The process-wide embedded server: every ``connect()`` without a URL sees its data."""
+    global _server
+    with _lock:
+        if _server is None:
+            _server = fakeredis.FakeServer(version=(7, 0))
+        return _server
+
+
+def use_embedded_server(server: fakeredis.FakeServer | None) -> fakeredis.FakeServer | None:
+    """Replace the process-wide embedded server (tests use a fresh one each); returns the previous one."""
+    global _server
+    with _lock:
+        previous, _server = _server, server
+        return previous
+
+
+def resolve_url(url: str | None = None) -> str | None:
+    """The URL queuekit will use: ``url``, else ``REDIS_URL``, else None for the embedded server."""
+    return url or os.environ.get("REDIS_URL") or None
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``, safe to log or show in an error."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
+
+
+def _describe(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname or '127.0.0.1'}:{parts.port or 6379} ({mask_url(url)})"
+
+
+def connect(url: str | None = None, *, check: bool = True, decode_responses: bool = True, **kwargs: Any) -> redis.Redis:
+    """Return a redis-py client.
+
+    Args:
+        url: ``redis://[user:password@]host:port/db``; when None, ``REDIS_URL`` is used, and when that is unset the
+            embedded in-process server (fakeredis) shared by the whole process.
+        check: ping the server now, so an unreachable server fails here with a clear error.
+        decode_responses: return ``str`` rather than ``bytes`` (the default, friendlier to read).
+
+    Raises:
+        ConnectionFailed: the server did not answer within ``CONNECT_TIMEOUT`` seconds; the message names host and
+            port, never the password.
+    """
+    target = resolve_url(url)
+    if target is None:
+        return fakeredis.FakeRedis(server=embedded_server(), decode_responses=decode_responses, **kwargs)
+    kwargs.setdefault("socket_connect_timeout", CONNECT_TIMEOUT)
+    kwargs.setdefault("socket_timeout", SOCKET_TIMEOUT)
+    kwargs.setdefault("health_check_interval", 15)
+    client = redis.Redis.from_url(target, decode_responses=decode_responses, **kwargs)
+    if check:
+        try:
+            client.ping()
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            client.close()
+            raise ConnectionFailed(f"cannot reach Redis at {_describe(target)}: {_reason(exc)}") from None
+    return client
+
+
+def connect_async(url: str | None = None, *, decode_responses: bool = True, **kwargs: Any) -> redis.asyncio.Redis:
+    """The asyncio twin of :func:`connect` (no ping here: await ``client.ping()`` to check)."""
+    target = resolve_url(url)
+    if target is None:
+        return fakeredis.FakeAsyncRedis(server=embedded_server(), decode_responses=decode_responses, **kwargs)
+    kwargs.setdefault("socket_connect_timeout", CONNECT_TIMEOUT)
+    kwargs.setdefault("socket_timeout", SOCKET_TIMEOUT)
+    return redis.asyncio.Redis.from_url(target, decode_responses=decode_responses, **kwargs)
+
+
+def describe_client(client: Any) -> str:
+    """A short, password-free description of where ``client`` points (for reprs and logs)."""
+    if isinstance(client, (fakeredis.FakeRedis, fakeredis.FakeAsyncRedis)):
+        return "embedded"
+    kw = client.connection_pool.connection_kwargs
+    if "path" in kw:
+        return f"unix:{kw['path']}"
+    return f"{kw.get('host', '?')}:{kw.get('port', '?')}/{kw.get('db', 0)}"
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,91 @@
+"""The embedded Redis-compatible TCP server behind ``queuekit server``: fakeredis, reachable from other processes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from types import TracebackType
+
+import fakeredis
+from fakeredis import TcpFakeServer
+
+__all__ = ["EmbeddedServer"]
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddedServer:
+    """A fakeredis server listening on TCP, so several processes can share one store without installing Redis.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`::
+
+        with EmbeddedServer(port=0) as server:   # port 0: the system picks a free port
+            print(server.url)                    # redis://127.0.0.1:<port>
+
+    Args:
+        host: the address to listen on (loopback by default: nothing outside this machine can reach it).
+        port: the TCP port; 0 picks a free one.
+        store: the fakeredis store to serve; a new empty one by default. Pass
+            ``queuekit.connection.embedded_server()`` to expose this process's embedded data.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, store: fakeredis.FakeServer | None = None) -> None:
+        self.host = host
+        self._requested_port = port
+        self._store = store
+        self._tcp: TcpFakeServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (known once started)."""
+        if self._tcp is None:
+            raise RuntimeError("the server is not started")
+        return int(self._tcp.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """The URL to give ``REDIS_URL`` or ``queuekit.connect``."""
+        return f"redis://{self.host}:{self.port}"
+
+    def start(self) -> EmbeddedServer:
+        """Start listening in a background thread and return self."""
+        if self._tcp is not None:
+            return self
+        tcp = TcpFakeServer((self.host, self._requested_port), server_type="redis", server_version=(7, 0))
+        tcp.daemon_threads = True  # a client that never disconnects must not keep the process alive
+        if self._store is not None:
+            tcp.fake_server = self._store
+        self._tcp = tcp
+        self._thread = threading.Thread(target=tcp.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"queuekit-server-{self.port}", daemon=True)
+        self._thread.start()
+        logger.info("embedded server listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and close the socket (connected clients see the connection drop)."""
+        tcp, self._tcp = self._tcp, None
+        if tcp is None:
+            return
+        tcp.shutdown()
+        tcp.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def serve_forever(self) -> None:
+        """Start and block until interrupted (what ``queuekit server`` does)."""
+        self.start()
+        assert self._thread is not None
+        try:
+            while self._thread.is_alive():
+                self._thread.join(timeout=0.5)
+        finally:
+            self.stop()
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
