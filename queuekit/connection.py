@@ -117,3 +117,26 @@ def describe_client(client: Any) -> str:
 
 def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
+
+
+_TWIN_KEYS = ("host", "port", "db", "username", "password", "socket_timeout", "socket_connect_timeout",
+              "path", "client_name",
+              "health_check_interval")
+
+
+def twin(client: Any, *, asyncio: bool = False, decode_responses: bool = True) -> Any:
+    """A client to the same server as ``client`` (sync or asyncio, decoding replies to ``str`` by default)."""
+    kwargs = client.connection_pool.connection_kwargs
+    if isinstance(client, (fakeredis.FakeRedis, fakeredis.FakeAsyncRedis)):
+        cls = fakeredis.FakeAsyncRedis if asyncio else fakeredis.FakeRedis
+        return cls(server=kwargs["server"], decode_responses=decode_responses)
+    keep = {k: kwargs[k] for k in _TWIN_KEYS if k in kwargs and kwargs[k] is not None}
+    if "path" in keep:
+        keep.pop("host", None)
+        keep.pop("port", None)
+        kind = redis.asyncio.UnixDomainSocketConnection if asyncio else redis.UnixDomainSocketConnection
+        pool_cls = redis.asyncio.ConnectionPool if asyncio else redis.ConnectionPool
+        pool = pool_cls(connection_class=kind, decode_responses=decode_responses, **keep)
+        return (redis.asyncio.Redis if asyncio else redis.Redis)(connection_pool=pool)
+    cls2 = redis.asyncio.Redis if asyncio else redis.Redis
+    return cls2(decode_responses=decode_responses, **keep)

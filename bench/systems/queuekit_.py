@@ -1,0 +1,84 @@
+"""queuekit: Queue.add per job, Queue.add_bulk, Worker(queue, {"noop": fn}, concurrency=C).run().
+
+Written against /work/notes/API_CONTRACT.md. Drain and latency run twice: a sync handler
+(system "queuekit") and an ``async def`` handler (system "queuekit[async]").
+"""
+from __future__ import annotations
+
+from bench.common import paced, payload
+from bench.systems.base import Adapter, timed
+
+QUEUE = "bench"
+TYPE = "noop"
+
+
+class Queuekit(Adapter):
+    name = "queuekit"
+    kind = "queuekit"
+    dist = "queuekit"
+    has_bulk = True
+    drain_variants = ("sync", "async")
+    latency_variants = ("sync", "async")
+
+    def unavailable(self):
+        try:
+            from queuekit import Queue, Worker  # noqa: F401
+        except Exception as e:  # noqa: BLE001
+            return f"queuekit core not importable yet ({type(e).__name__}: {e})"
+        return None
+
+    def row_system(self, variant=""):
+        return "queuekit[async]" if variant == "async" else "queuekit"
+
+    def describe(self, workload, concurrency, variant=""):
+        if workload in ("drain", "latency"):
+            kind = "async def" if variant == "async" else "def"
+            return f"Worker(concurrency={concurrency}), {kind} handler"
+        return {"enqueue": "Queue.add", "enqueue_bulk": "Queue.add_bulk (all jobs in one call)"}.get(workload, "")
+
+    def _queue(self):
+        from queuekit import Queue
+        return Queue(QUEUE, url=self.url)
+
+    def enqueue(self, n):
+        q = self._queue()
+        add = q.add
+
+        def go():
+            for i in range(n):
+                add(TYPE, payload(i))
+        return timed(go)
+
+    def enqueue_bulk(self, n):
+        q = self._queue()
+
+        def go():
+            q.add_bulk([(TYPE, payload(i)) for i in range(n)])
+        return timed(go)
+
+    def produce_paced(self, m, rate):
+        q = self._queue()
+        paced(m, rate, lambda i: q.add(TYPE, payload(i)))
+
+
+ADAPTER = Queuekit
+
+
+def worker_main(mode, concurrency, variant):
+    from queuekit import Queue, Worker
+
+    from bench.probe import get_probe
+    probe = get_probe()
+    q = Queue(QUEUE, url=probe.url)
+    hit = probe.hit
+
+    if variant == "async":
+        async def handler(job):
+            hit(job.data["t"])
+    else:
+        def handler(job):
+            hit(job.data["t"])
+
+    w = Worker(q, {TYPE: handler}, concurrency=concurrency)
+    probe.ready()
+    w.run()

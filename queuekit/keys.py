@@ -1,0 +1,95 @@
+"""Every Redis key name queuekit uses, built in one place.
+
+All keys of one queue share the hash tag ``{<queue name>}``, so a queue lives in one Redis Cluster slot and every
+Lua script touching it runs there. Layout for queue ``Q``::
+
+    qk:{Q}:id              string   job id counter (ids read "1", "2", ...)
+    qk:{Q}:seq             string   arrival order, breaks ties between jobs of equal priority
+    qk:{Q}:types           set      job types ever enqueued
+    qk:{Q}:wait:<type>     zset     waiting ("inactive") jobs; score = priority band + arrival order
+    qk:{Q}:delayed:<type>  zset     delayed jobs and retries in backoff; score = due time (ms)
+    qk:{Q}:mark:<type>     list     wake-up token for workers blocked in BLPOP
+    qk:{Q}:active          zset     running jobs; score = lease deadline (ms)
+    qk:{Q}:complete        zset     finished jobs; score = finish time (ms)
+    qk:{Q}:failed          zset     failed jobs; score = finish time (ms)
+    qk:{Q}:meta            hash     queue settings (paused)
+    qk:{Q}:sweep           string   lock: one stalled-job sweep per interval
+    qk:{Q}:workers         zset     live workers; score = last heartbeat (ms)
+    qk:{Q}:worker:<id>     string   a worker's description (JSON), expires
+    qk:{Q}:job:<id>        hash     the job
+    qk:{Q}:job:<id>:log    list     the job's log lines
+    qk:{Q}:job:<id>:errs   list     the job's failed attempts (JSON)
+    qk:{Q}:events          channel  job and queue events (pub/sub, not a key)
+    qk:queues              set      names of every queue (outside any queue's slot)
+"""
+
+from __future__ import annotations
+
+from .errors import ValidationError
+
+__all__ = ["PREFIX", "QUEUES", "QueueKeys", "validate_queue_name"]
+
+PREFIX = "qk"
+QUEUES = f"{PREFIX}:queues"
+MAX_NAME = 200
+
+
+def validate_queue_name(name: object) -> str:
+    """Return ``name`` if it can name a queue, else raise ValidationError."""
+    if not isinstance(name, str) or not name:
+        raise ValidationError("queue name", f"expected a non-empty string, got {name!r}")
+    if len(name) > MAX_NAME or any(c in name for c in "{}") or not name.isprintable():
+        raise ValidationError("queue name", f"expected at most {MAX_NAME} printable characters without braces, "
+                                            f"got {name!r}")
+    return name
+
+
+class QueueKeys:
+    """Key names of one queue."""
+
+    __slots__ = ("name", "base", "id", "seq", "types", "active", "complete", "failed", "meta", "sweep", "workers",
+                 "job_prefix", "channel")
+
+    def __init__(self, name: str) -> None:
+        self.name = validate_queue_name(name)
+        self.base = f"{PREFIX}:{{{name}}}:"
+        self.id = self.base + "id"
+        self.seq = self.base + "seq"
+        self.types = self.base + "types"
+        self.active = self.base + "active"
+        self.complete = self.base + "complete"
+        self.failed = self.base + "failed"
+        self.meta = self.base + "meta"
+        self.sweep = self.base + "sweep"
+        self.workers = self.base + "workers"
+        self.job_prefix = self.base + "job:"
+        self.channel = self.base + "events"
+
+    def wait(self, job_type: str) -> str:
+        return f"{self.base}wait:{job_type}"
+
+    def delayed(self, job_type: str) -> str:
+        return f"{self.base}delayed:{job_type}"
+
+    def mark(self, job_type: str) -> str:
+        return f"{self.base}mark:{job_type}"
+
+    def lines(self, job_type: str) -> list[str]:
+        """The (wait, delayed, mark) triple the scripts take for one type."""
+        return [self.wait(job_type), self.delayed(job_type), self.mark(job_type)]
+
+    def job(self, job_id: str) -> str:
+        return self.job_prefix + job_id
+
+    def log(self, job_id: str) -> str:
+        return f"{self.job_prefix}{job_id}:log"
+
+    def errs(self, job_id: str) -> str:
+        return f"{self.job_prefix}{job_id}:errs"
+
+    def worker(self, worker_id: str) -> str:
+        return f"{self.base}worker:{worker_id}"
+
+    def pattern(self) -> str:
+        """A SCAN pattern matching every key of this queue."""
+        return f"{PREFIX}:{{{self.name}}}:*"

@@ -1,0 +1,163 @@
+"""``queuekit learn``: the learner's and the instructor's command line (``main(argv) -> exit status``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .catalog import Catalog, CatalogError, load_catalog
+from .pristine import reset, snapshot
+from .progress import Progress
+from .render import Style, exercise_list, result_text, summary_line
+from .report import grade_directory, write_report
+from .results import PASS
+from .runner import grade
+from .verify import verify
+from .watch import Watch
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``queuekit learn``."""
+    parser = argparse.ArgumentParser(
+        prog="queuekit learn",
+        description="Work through the queuekit course: with no command, watch mode grades the current exercise "
+                    "every time you save it.")
+    parser.add_argument("--root", type=Path, help="the project folder (default: found from the current folder)")
+    parser.add_argument("--once", action="store_true", help="watch mode: grade the current exercise once and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("watch", help="the default: grade on every save; keys h n r l q")
+    sub.add_parser("list", help="every exercise, in course order, with its state")
+    p = sub.add_parser("check", help="grade one exercise (default: every exercise)")
+    p.add_argument("exercise", nargs="?")
+    p = sub.add_parser("hint", help="show the next hint of an exercise, one at a time")
+    p.add_argument("exercise")
+    p = sub.add_parser("reset", help="restore an exercise's original files (your version is backed up)")
+    p.add_argument("exercise")
+    p = sub.add_parser("solution", help="show the reference solution of an exercise that passes")
+    p.add_argument("exercise")
+    p = sub.add_parser("grade", help="instructors: grade a folder of submitted exercise files")
+    p.add_argument("directory", type=Path)
+    p.add_argument("--json", dest="json_path", type=Path, help="write the report here (- for standard output)")
+    p.add_argument("--only", action="append", default=[], metavar="EXERCISE", help="grade only this exercise")
+    p.add_argument("--jobs", type=int, default=1, help="exercises graded at a time")
+    p = sub.add_parser("verify", help="CI: exercises fail, solutions pass, catalog consistent")
+    p.add_argument("--only", action="append", default=[], metavar="EXERCISE")
+    p.add_argument("--jobs", type=int, default=2, help="graders run at a time")
+    return parser
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``queuekit learn`` with ``argv`` (without the program name); returns the exit status."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        catalog = load_catalog(args.root)
+    except CatalogError as exc:
+        _err(f"queuekit learn: {exc}")
+        return 2
+    style = Style(sys.stdout)
+    progress = Progress.load(catalog.root)
+    try:
+        return _dispatch(args, catalog, progress, style)
+    except KeyError as exc:
+        _err(f"queuekit learn: {exc.args[0]}")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, catalog: Catalog, progress: Progress, style: Style) -> int:
+    command = args.command or "watch"
+    if command == "watch":
+        snapshot(catalog)
+        return Watch(catalog, progress, once=args.once).run()
+    if command == "list":
+        print(exercise_list(catalog, progress, style, progress.current))
+        return 0
+    if command == "check":
+        exercises = [catalog.get(args.exercise)] if args.exercise else catalog.exercises
+        results = []
+        for ex in exercises:
+            result = grade(catalog, ex)
+            results.append(result)
+            if result.passed:
+                progress.mark_passed(ex.name)
+            progress.save()
+            print(result_text(catalog, ex, result, style))
+            if len(exercises) > 1 and not result.passed:
+                print()
+        if len(exercises) > 1:
+            print(summary_line(results))
+        return 0 if all(r.passed for r in results) else 1
+    if command == "hint":
+        ex = catalog.get(args.exercise)
+        if not ex.hints:
+            print(f"{ex.name} has no hint.")
+            return 0
+        index = progress.next_hint(ex.name, len(ex.hints))
+        progress.save()
+        last = " (that was the last one)" if index + 1 == len(ex.hints) else \
+            f" (run again for hint {index + 2})"
+        print(style.yellow(f"{ex.name} · hint {index + 1}/{len(ex.hints)}{last}"))
+        print(ex.hints[index].strip())
+        return 0
+    if command == "reset":
+        ex = catalog.get(args.exercise)
+        try:
+            lines = reset(catalog, ex)
+        except FileNotFoundError as exc:
+            _err(f"queuekit learn: {exc}")
+            return 1
+        progress.mark_unpassed(ex.name)
+        progress.save()
+        print("\n".join(lines))
+        return 0
+    if command == "solution":
+        ex = catalog.get(args.exercise)
+        if not progress.is_passed(ex.name):
+            result = grade(catalog, ex)
+            if not result.passed:
+                print(f"The solution of {ex.name} is shown once your exercise passes: run "
+                      f"`queuekit learn check {ex.name}` to see what is left, or `queuekit learn hint {ex.name}`.")
+                return 1
+            progress.mark_passed(ex.name)
+            progress.save()
+        for f in ex.files:
+            path = catalog.solution_dir / f
+            print(style.green(f"# exercises/solutions/{f}"))
+            print(path.read_text(encoding="utf-8"))
+        return 0
+    if command == "grade":
+        only = [catalog.get(n) for n in args.only] or None
+        if not args.directory.is_dir():
+            _err(f"queuekit learn: {args.directory} is not a folder")
+            return 2
+
+        def echo(ex, result) -> None:  # noqa: ANN001 - a local callback
+            mark = "✓" if result.status == PASS else "✗"
+            print(f"{mark} {ex.name:<24} {result.status:<5} "
+                  f"{result.count('pass')}/{len(result.tests)} tests" + (" (hanging)" if result.hanging else ""),
+                  file=sys.stderr if str(args.json_path) == "-" else sys.stdout)
+        report = grade_directory(catalog, args.directory, only, jobs=args.jobs, echo=echo)
+        if args.json_path is not None:
+            write_report(report, args.json_path)
+        return 0
+    if command == "verify":
+        only = [catalog.get(n) for n in args.only] or None
+        outcome = verify(catalog, only, jobs=args.jobs, echo=print)
+        problems = outcome.catalog_problems + outcome.stub_problems + outcome.solution_problems
+        if problems:
+            print()
+            print(style.red(f"verify: {len(problems)} problem(s)"))
+            for problem in problems:
+                print(f"  - {problem}")
+            return 1
+        print(style.green("verify: OK"))
+        return 0
+    raise AssertionError(command)

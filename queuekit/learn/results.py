@@ -1,0 +1,91 @@
+"""Grading results in an Exercism-v3-like shape: one :class:`ExerciseResult` holding :class:`TestResult` s in
+file order."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["TestResult", "ExerciseResult", "PASS", "FAIL", "ERROR", "SKIP", "OUTPUT_LIMIT"]
+
+PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
+#: The learner's output kept per test, in characters (Exercism keeps 500; multi-process output needs a bit more).
+OUTPUT_LIMIT = 2000
+
+
+def truncate(text: str | None, limit: int = OUTPUT_LIMIT) -> str | None:
+    """``text`` cut to ``limit`` characters with a notice, or None when empty."""
+    if not text:
+        return None
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[output truncated: {len(text) - limit} more characters]"
+
+
+@dataclass
+class TestResult:
+    """One grader test: ``status`` is pass, fail, error (it crashed or hung) or skip."""
+
+    name: str
+    status: str
+    message: str | None = None
+    output: str | None = None
+    test_code: str | None = None
+    task_id: int | None = None
+    duration: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the test result."""
+        return asdict(self)
+
+
+@dataclass
+class ExerciseResult:
+    """The outcome of grading one exercise.
+
+    ``status``: ``pass`` (every test that ran passed), ``fail`` (some test failed or hung), ``error`` (no test could
+    run: a syntax error, a missing file, a grader that could not start). ``hanging`` is True when the run was
+    stopped at the exercise's time limit.
+    """
+
+    name: str
+    status: str
+    message: str | None = None
+    tests: list[TestResult] = field(default_factory=list)
+    hanging: bool = False
+    duration: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True when the exercise passes."""
+        return self.status == PASS
+
+    def count(self, status: str) -> int:
+        """How many tests ended with ``status``."""
+        return sum(1 for t in self.tests if t.status == status)
+
+    @property
+    def first_failure(self) -> TestResult | None:
+        """The first test, in file order, that did not pass (what a learner should look at first)."""
+        return next((t for t in self.tests if t.status in (FAIL, ERROR)), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``version`` 3 like Exercism's results.json, plus ``name``, ``hanging`` and counts)."""
+        return {
+            "version": 3,
+            "name": self.name,
+            "status": self.status,
+            "message": self.message,
+            "hanging": self.hanging,
+            "duration": round(self.duration, 3),
+            "counts": {s: self.count(s) for s in (PASS, FAIL, ERROR, SKIP)},
+            "tests": [t.to_dict() for t in self.tests],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExerciseResult:
+        """Rebuild a result from :meth:`to_dict` output."""
+        tests = [TestResult(**{k: v for k, v in t.items() if k in TestResult.__dataclass_fields__})
+                 for t in data.get("tests", [])]
+        return cls(name=data.get("name", ""), status=data["status"], message=data.get("message"), tests=tests,
+                   hanging=bool(data.get("hanging")), duration=float(data.get("duration", 0.0)))

@@ -1,0 +1,159 @@
+"""Grading one exercise: its grader runs under pytest in a subprocess with a hard time limit.
+
+A fresh process means fresh imports after every edit, and a learner's endless loop or a blocking call that never
+returns cannot hang the runner: at the time limit the whole process group is killed and the test that was running
+is reported as hanging.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .catalog import Catalog, Exercise
+from .results import ERROR, FAIL, PASS, SKIP, ExerciseResult, TestResult, truncate
+
+__all__ = ["grade", "grade_many", "EXERCISE_ROOT_ENV"]
+
+logger = logging.getLogger(__name__)
+
+#: The environment variable graders read to find the files to grade.
+EXERCISE_ROOT_ENV = "EXERCISE_ROOT"
+
+
+def _pytest_command(grader: Path, stop_first: bool) -> list[str]:
+    cmd = [sys.executable, "-m", "pytest", str(grader), "-p", "queuekit.learn.pytest_plugin",
+           "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=", "-o", "console_output_style=classic"]
+    if stop_first:
+        cmd.append("-x")
+    return cmd
+
+
+def grade(catalog: Catalog, exercise: Exercise, exercise_root: Path | None = None, *, timeout: float | None = None,
+          stop_first: bool = False, env: dict[str, str] | None = None) -> ExerciseResult:
+    """Grade ``exercise`` with the files found in ``exercise_root`` (the learner's ``exercises/`` by default).
+
+    Args:
+        timeout: seconds before the run is stopped and reported as hanging (the catalog's value by default).
+        stop_first: stop at the first failing test (enough to know an exercise does not pass yet).
+        env: extra environment variables for the grader.
+    """
+    root = Path(exercise_root) if exercise_root is not None else catalog.exercise_dir
+    limit = float(timeout if timeout is not None else exercise.timeout)
+    started = time.monotonic()
+    missing = [f for f in exercise.files if not (root / f).is_file()]
+    if missing:
+        return ExerciseResult(exercise.name, ERROR, f"missing file(s): {', '.join(missing)} (looked in {root})",
+                              duration=0.0)
+    grader = catalog.root / exercise.grader
+    if not grader.is_file():
+        return ExerciseResult(exercise.name, ERROR, f"the grader {exercise.grader} does not exist")
+    with tempfile.TemporaryDirectory(prefix="queuekit-grade-") as tmp:
+        results_path = Path(tmp) / "results.json"
+        run_env = dict(os.environ)
+        run_env.update(env or {})
+        run_env[EXERCISE_ROOT_ENV] = str(root.resolve())
+        run_env["QUEUEKIT_RESULTS"] = str(results_path)
+        run_env["PYTHONUNBUFFERED"] = "1"
+        run_env["PYTHONDONTWRITEBYTECODE"] = "1"
+        run_env.pop("PYTEST_ADDOPTS", None)
+        proc = subprocess.Popen(_pytest_command(grader, stop_first), cwd=catalog.root, env=run_env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, start_new_session=True)
+        hanging = False
+        try:
+            console, _ = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            hanging = True
+            _kill_group(proc)
+            console, _ = proc.communicate()
+        duration = time.monotonic() - started
+        raw = _read_json(results_path)
+    return _build(exercise, raw, console or "", proc.returncode, hanging, limit, duration)
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """Kill the grader and every process it started (the learner's scripts, servers…)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _build(exercise: Exercise, raw: dict | None, console: str, returncode: int | None, hanging: bool,
+           limit: float, duration: float) -> ExerciseResult:
+    tests: list[TestResult] = []
+    running = raw.get("running") if raw else None
+    for entry in (raw or {}).get("tests", []):
+        status = entry.get("status")
+        if status == "pending":
+            if hanging and running and entry is not None and _is_running(entry, running):
+                entry = dict(entry, status=ERROR, message=(
+                    f"hanging: this test did not finish within {limit:g} s, so it was stopped. Your code seems to "
+                    "wait forever: an endless loop, a blocking call without a timeout, or a process that never "
+                    "exits?"))
+            elif hanging:
+                entry = dict(entry, status=SKIP, message="not run: an earlier test was hanging")
+            else:
+                entry = dict(entry, status=SKIP, message="not run (an earlier test failed and the run stopped)")
+        tests.append(TestResult(**{k: v for k, v in entry.items() if k in TestResult.__dataclass_fields__}))
+    if hanging:
+        if running and not any(t.message and t.message.startswith("hanging") for t in tests):
+            # the time ran out in a fixture or between tests
+            tests.append(TestResult(name=running.split("::")[-1], status=ERROR,
+                                    message=f"hanging: did not finish within {limit:g} s"))
+        return ExerciseResult(exercise.name, FAIL, f"{exercise.name} is hanging: grading was stopped after "
+                              f"{limit:g} s", tests, hanging=True, duration=duration)
+    collect_errors = (raw or {}).get("collect_errors", [])
+    if raw is None or collect_errors or not tests:
+        message = "\n".join(collect_errors) if collect_errors else None
+        if not message:
+            message = ("the grader could not run" if raw is None else "the grader found no test to run") + \
+                f" (exit status {returncode}). Its output:\n{truncate(console.strip(), 1500)}"
+        return ExerciseResult(exercise.name, ERROR, message, tests, duration=duration)
+    if any(t.status in (FAIL, ERROR) for t in tests):
+        status = FAIL
+    elif any(t.status == PASS for t in tests):
+        status = PASS
+    else:
+        status = FAIL  # nothing failed but nothing passed either (everything skipped): not a pass
+    message = None
+    if status == FAIL and not any(t.status in (FAIL, ERROR) for t in tests):
+        message = "no test ran (every test was skipped): " + "; ".join(sorted({t.message or "" for t in tests}))
+    return ExerciseResult(exercise.name, status, message, tests, duration=duration)
+
+
+def _is_running(entry: dict, running: str) -> bool:
+    name = entry.get("name") or ""
+    return running.endswith("::" + name)
+
+
+def grade_many(catalog: Catalog, exercises: Iterable[Exercise], exercise_root: Path | None = None, *,
+               jobs: int = 1, stop_first: bool = False,
+               env: dict[str, str] | None = None) -> Iterator[tuple[Exercise, ExerciseResult]]:
+    """Grade several exercises, ``jobs`` at a time, yielding results in course order."""
+    items = list(exercises)
+    if jobs <= 1:
+        for ex in items:
+            yield ex, grade(catalog, ex, exercise_root, stop_first=stop_first, env=env)
+        return
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(grade, catalog, ex, exercise_root, stop_first=stop_first, env=env) for ex in items]
+        for ex, fut in zip(items, futures):
+            yield ex, fut.result()

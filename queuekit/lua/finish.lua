@@ -1,0 +1,103 @@
+-- finish.lua: record the outcome of one or more active jobs, for the worker that holds their lease.
+-- A job whose token no longer matches (its lease expired and another worker took it) is left untouched.
+--
+-- KEYS[1]  active (zset)
+-- KEYS[2]  complete (zset: id -> finished ms)
+-- KEYS[3]  failed (zset: id -> finished ms)
+-- KEYS[4]  queue key prefix               qk:{Q}:   job hashes are <prefix>job:<id>, lines <prefix>wait:<type> ...
+--                                         (derived keys share the hash tag, so the script stays in one slot)
+-- ARGV[1]  now, ms
+-- ARGV[2]  events channel ("" = none)
+-- ARGV[3]  number of outcomes, then per outcome a group of 6:
+--          id, lease token, kind, value, traceback, retry delay ms
+--          kind "ok": value = result as JSON
+--          kind "fail": value = error message; retried after the delay while failures < attempts
+--          kind "fatal": like fail, never retried (a corrupt job, an unknown type)
+--          kind "release": put back in line without counting a failure (shutdown deadline reached)
+--
+-- Retention (how many finished jobs are kept) is applied separately by clean.lua.
+--
+-- Returns, per outcome: 1 if applied, 0 if the lease was lost (or the job is gone).
+
+local now = tonumber(ARGV[1])
+local channel = ARGV[2]
+local prefix = KEYS[4]
+local count = tonumber(ARGV[3])
+local out = {}
+
+local function publish(event, id, args_json)
+  if channel ~= '' then
+    redis.call('PUBLISH', channel, '{"e":"' .. event .. '","id":' .. cjson.encode(id) .. ',"a":[' .. args_json .. ']}')
+  end
+end
+
+local function remove_job(id)
+  local jkey = prefix .. 'job:' .. id
+  redis.call('DEL', jkey, jkey .. ':log', jkey .. ':errs')
+end
+
+local function requeue(jkey, id, jtype, delay)
+  if delay > 0 then
+    redis.call('ZADD', prefix .. 'delayed:' .. jtype, now + delay, id)
+    redis.call('HSET', jkey, 'state', 'delayed')
+  else
+    local seq = redis.call('INCR', prefix .. 'seq')
+    local priority = tonumber(redis.call('HGET', jkey, 'priority') or '0')
+    redis.call('HSET', jkey, 'seq', seq, 'state', 'inactive')
+    redis.call('ZADD', prefix .. 'wait:' .. jtype, (priority + 1000) * 4294967296 + (seq % 4294967296), id)
+  end
+  local mark = prefix .. 'mark:' .. jtype
+  if redis.call('LLEN', mark) == 0 then redis.call('RPUSH', mark, '1') end
+end
+
+local function record_attempt(jkey, kind, message, trace)
+  local made = tonumber(redis.call('HGET', jkey, 'made') or '0')
+  redis.call('RPUSH', jkey .. ':errs', cjson.encode({attempt = made, kind = kind, error = message,
+                                                    traceback = trace, at = now}))
+  redis.call('LTRIM', jkey .. ':errs', -50, -1)
+  return made
+end
+
+local i = 4
+for _ = 1, count do
+  local id, token, kind, value, trace = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local retry_delay = tonumber(ARGV[i + 5])
+  i = i + 6
+  local jkey = prefix .. 'job:' .. id
+  local state_token = redis.call('HMGET', jkey, 'state', 'token', 'type')
+  if state_token[1] ~= 'active' or state_token[2] ~= token then
+    out[#out + 1] = 0
+  else
+    local jtype = state_token[3]
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('HDEL', jkey, 'token')
+    if kind == 'ok' then
+      publish('complete', id, value)
+      if redis.call('HGET', jkey, 'roc') == '1' then
+        remove_job(id)
+      else
+        redis.call('HSET', jkey, 'state', 'complete', 'result', value, 'finished', now, 'percent', 100)
+        redis.call('ZADD', KEYS[2], now, id)
+      end
+    elseif kind == 'release' then
+      record_attempt(jkey, 'interrupted', value, trace)
+      redis.call('HINCRBY', jkey, 'made', -1)
+      requeue(jkey, id, jtype, 0)
+    else
+      local made = record_attempt(jkey, kind == 'fatal' and 'fatal' or 'error', value, trace)
+      local fails = redis.call('HINCRBY', jkey, 'fails', 1)
+      local attempts = tonumber(redis.call('HGET', jkey, 'attempts') or '1')
+      redis.call('HSET', jkey, 'error', value)
+      if kind == 'fail' and fails < attempts then
+        requeue(jkey, id, jtype, retry_delay)
+        publish('failed attempt', id, cjson.encode(value) .. ',' .. made)
+      else
+        redis.call('HSET', jkey, 'state', 'failed', 'finished', now)
+        redis.call('ZADD', KEYS[3], now, id)
+        publish('failed', id, cjson.encode(value))
+      end
+    end
+    out[#out + 1] = 1
+  end
+end
+return out

@@ -1,0 +1,63 @@
+-- sweep.lua: put back in line the active jobs whose lease ran out (their worker died or froze).
+-- A stall is recorded in the job's attempt history; a job that stalls more than max_stalls times fails.
+-- At most one sweep runs per interval across all workers (the lock key).
+--
+-- KEYS[1]  active (zset: id -> lease deadline ms)
+-- KEYS[2]  failed (zset)
+-- KEYS[3]  sweep lock (string, expires)
+-- KEYS[4]  queue key prefix               qk:{Q}:   (job hashes and lines are derived, same hash tag)
+-- ARGV[1]  now, ms
+-- ARGV[2]  max_stalls
+-- ARGV[3]  lock time, ms (0 = sweep regardless of the lock)
+-- ARGV[4]  events channel ("" = none)
+-- ARGV[5]  at most this many jobs per sweep
+--
+-- Returns {id, outcome, ...} with outcome "requeued" or "failed"; empty when another worker swept recently.
+
+local now = tonumber(ARGV[1])
+local max_stalls = tonumber(ARGV[2])
+local channel = ARGV[4]
+local prefix = KEYS[4]
+if tonumber(ARGV[3]) > 0 then
+  if not redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) then return {} end
+end
+
+local out = {}
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
+for _, id in ipairs(expired) do
+  redis.call('ZREM', KEYS[1], id)
+  local jkey = prefix .. 'job:' .. id
+  local fields = redis.call('HMGET', jkey, 'type', 'made', 'worker', 'priority')
+  if fields[1] then
+    local jtype = fields[1]
+    local stalls = redis.call('HINCRBY', jkey, 'stalls', 1)
+    local message = 'worker ' .. (fields[3] or '?') .. ' lost the job: its lease expired (stall ' .. stalls .. ')'
+    redis.call('RPUSH', jkey .. ':errs', cjson.encode({attempt = tonumber(fields[2] or '0'), kind = 'stalled',
+                                                      error = message, at = now}))
+    redis.call('LTRIM', jkey .. ':errs', -50, -1)
+    redis.call('HDEL', jkey, 'token')
+    if stalls > max_stalls then
+      local reason = 'job stalled more than max_stalls (' .. max_stalls .. ') times'
+      redis.call('HSET', jkey, 'state', 'failed', 'error', reason, 'finished', now)
+      redis.call('ZADD', KEYS[2], now, id)
+      if channel ~= '' then
+        redis.call('PUBLISH', channel, '{"e":"failed","id":' .. cjson.encode(id) .. ',"a":[' .. cjson.encode(reason) .. ']}')
+      end
+      out[#out + 1] = id
+      out[#out + 1] = 'failed'
+    else
+      local seq = redis.call('INCR', prefix .. 'seq')
+      local priority = tonumber(fields[4] or '0')
+      redis.call('HSET', jkey, 'state', 'inactive', 'seq', seq)
+      redis.call('ZADD', prefix .. 'wait:' .. jtype, (priority + 1000) * 4294967296 + (seq % 4294967296), id)
+      local mark = prefix .. 'mark:' .. jtype
+      if redis.call('LLEN', mark) == 0 then redis.call('RPUSH', mark, '1') end
+      if channel ~= '' then
+        redis.call('PUBLISH', channel, '{"e":"stalled","id":' .. cjson.encode(id) .. ',"a":[' .. stalls .. ']}')
+      end
+      out[#out + 1] = id
+      out[#out + 1] = 'requeued'
+    end
+  end
+end
+return out

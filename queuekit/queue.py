@@ -1,0 +1,454 @@
+"""The producer's side of a queue: create and add jobs, read them back, count, list, retry, remove, clean, pause."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import fakeredis
+import redis
+
+from .connection import connect, resolve_url, twin
+from .errors import QueuekitError, ValidationError
+from .events import EventHub
+from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_id, _job_type, now_ms
+from .keys import QUEUES, QueueKeys
+from .scripts import Scripts
+from .testing import TestMode, test_mode_for
+
+if TYPE_CHECKING:
+    from .worker import Worker
+
+__all__ = ["Queue"]
+
+logger = logging.getLogger(__name__)
+
+_hubs: dict[tuple[Any, str], EventHub] = {}
+_hubs_lock = threading.Lock()
+
+#: the states a job can be listed by
+STATES = tuple(s.value for s in JobState)
+
+
+class Queue:
+    """A named queue of jobs of any number of types (Kue's model: the job *type* picks the handler).
+
+    Args:
+        name: the queue's name; all its keys share the hash tag ``{name}``.
+        client: a redis-py client; by default ``queuekit.connect(url)``.
+        url: where Redis is (else ``REDIS_URL``, else the embedded server).
+        events: publish job events (Kue's ``jobEvents``); listeners and ``job.wait`` need them to be prompt.
+        max_data_bytes: largest job data accepted, as JSON.
+        keep_complete / keep_complete_age: retention of complete jobs (count, age in ms; None = no limit).
+        keep_failed / keep_failed_age: the same for failed jobs.
+
+    The defaults keep at most 1,000 complete jobs for a day and 5,000 failed jobs for a week, so Redis stays
+    bounded however long the queue runs.
+    """
+
+    def __init__(self, name: str = "default", *, client: redis.Redis | None = None, url: str | None = None,
+                 events: bool = True, max_data_bytes: int = MAX_DATA_BYTES, keep_complete: int | None = 1000,
+                 keep_complete_age: int | None = DAY_MS, keep_failed: int | None = 5000,
+                 keep_failed_age: int | None = 7 * DAY_MS) -> None:
+        self.keys = QueueKeys(name)
+        self.name = name
+        self.url = resolve_url(url) if client is None else None
+        if client is None:
+            client = connect(self.url)
+        elif not client.get_connection_kwargs().get("decode_responses"):
+            client = twin(client)
+        self.client: redis.Redis = client
+        self.scripts = Scripts(client)
+        self.events_enabled = events
+        self.max_data_bytes = max_data_bytes
+        self.retention = {"complete": (keep_complete, keep_complete_age), "failed": (keep_failed, keep_failed_age)}
+        self.backoffs: dict[str, Callable[[int, int], float]] = {}
+        self._registered = False
+
+    # ---- connection helpers ---------------------------------------------------------------------------------
+
+    @property
+    def channel(self) -> str:
+        """The pub/sub channel of this queue's events ("" when events are off)."""
+        return self.keys.channel if self.events_enabled else ""
+
+    def async_client(self) -> Any:
+        """A ``redis.asyncio`` client to this queue's server."""
+        if self.url:
+            import redis.asyncio
+
+            return redis.asyncio.Redis.from_url(self.url, decode_responses=True)
+        return twin(self.client, asyncio=True)
+
+    def sync_client(self) -> redis.Redis:
+        """A new sync client to this queue's server (a worker uses its own)."""
+        return connect(self.url, check=False) if self.url else twin(self.client)
+
+    @property
+    def events(self) -> EventHub:
+        """This process's event hub for the queue (shared by every Queue object of the same name and server)."""
+        kw = self.client.get_connection_kwargs()
+        server = kw.get("server") if isinstance(self.client, fakeredis.FakeRedis) else None
+        where = id(server) if server is not None else (kw.get("host"), kw.get("port"), kw.get("db"), kw.get("path"))
+        with _hubs_lock:
+            hub = _hubs.get((where, self.name))
+            if hub is None:
+                hub = _hubs[(where, self.name)] = EventHub(self.sync_client(), self.keys.channel)
+            return hub
+
+    @property
+    def test_mode(self) -> TestMode:
+        """Kue's test mode for this queue: ``enter(process=False)``, ``jobs``, ``clear()``, ``exit()``."""
+        return test_mode_for(self.name)
+
+    def _register_queue(self) -> None:
+        if not self._registered:
+            self.client.sadd(QUEUES, self.name)
+            self._registered = True
+
+    # ---- creating jobs ---------------------------------------------------------------------------------------
+
+    def create(self, type: str, data: Any = None) -> Job:
+        """An unsaved job; chain options (``.priority('high').attempts(3)``...) then ``.save()``."""
+        return Job(type=_job_type(type), data={} if data is None else data, _queue=self)
+
+    def add(self, type: str, data: Any = None, *, priority: int | str = 0, delay: Any = 0, attempts: int = 1,
+            backoff: Any = None, ttl: Any = None, job_id: str | None = None,
+            remove_on_complete: bool = False) -> Job:
+        """Create and save a job in one call; options as in :class:`JobOptions` (durations in ms)."""
+        job = self.create(type, data)
+        job.opts = JobOptions.build(priority=priority, delay=delay, attempts=attempts, backoff=backoff, ttl=ttl,
+                                    remove_on_complete=remove_on_complete, known_backoffs=self.backoffs)
+        if job_id is not None:
+            job.set_id(job_id)
+        return self.save(job)
+
+    def add_bulk(self, jobs: Iterable[Job | tuple[str, Any] | Mapping[str, Any]]) -> list[Job]:
+        """Add many jobs in one round trip. Items: Job, ``(type, data)`` or ``{"type", "data", **options}``.
+
+        Every job is validated before anything is written: one bad item means none is stored.
+        """
+        built: list[Job] = []
+        for n, item in enumerate(jobs):
+            try:
+                if isinstance(item, Job):
+                    item._queue = self
+                    built.append(item)
+                elif isinstance(item, tuple) and len(item) == 2:
+                    built.append(self.create(item[0], item[1]))
+                elif isinstance(item, Mapping):
+                    opts = dict(item)
+                    job = self.create(opts.pop("type", None), opts.pop("data", None))
+                    custom = opts.pop("job_id", None)
+                    job.opts = JobOptions.build(known_backoffs=self.backoffs, **opts)
+                    if custom is not None:
+                        job.set_id(custom)
+                    built.append(job)
+                else:
+                    raise ValidationError("job", f"expected a Job, (type, data) or a dict, got {item!r}")
+            except ValidationError as exc:
+                raise ValidationError(f"jobs[{n}].{exc.field}", str(exc).split(": ", 1)[-1]) from None
+            except TypeError as exc:
+                raise ValidationError(f"jobs[{n}]", f"unknown option: {exc}") from None
+        return self._enqueue(built)
+
+    def save(self, job: Job) -> Job:
+        """Store ``job`` (validated first). In test mode the job is captured instead (see ``test_mode``)."""
+        job._queue = self
+        mode = self.test_mode
+        if mode.active and not mode.process:
+            job.to_dict(self.max_data_bytes)  # validate exactly as a real save would
+            mode.capture(job)
+            return job
+        self._enqueue([job])
+        if mode.active:
+            mode.capture(job)
+        return job
+
+    def _enqueue(self, jobs: list[Job]) -> list[Job]:
+        if not jobs:
+            return []
+        # validate and serialize everything first: nothing is written unless every job is valid
+        encoded = [job.to_dict(self.max_data_bytes) for job in jobs]
+        types: dict[str, int] = {}
+        for fields in encoded:
+            types.setdefault(fields["type"], len(types))
+        keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix]
+        for t in types:
+            keys += self.keys.lines(t)
+        now = now_ms()
+        args: list[Any] = [now, self.channel, len(jobs)]
+        for job, fields in zip(jobs, encoded):
+            extra = [x for k, v in fields.items() if k not in ("type", "data", "priority") for x in (k, v)]
+            args += [job.custom_id or "", types[fields["type"]], fields["type"], fields["data"], job.opts.delay,
+                     job.opts.priority, len(extra) // 2, *extra]
+        self._register_queue()
+        reply = self.scripts.enqueue(keys=keys, args=args)
+        for n, job in enumerate(jobs):
+            job_id, created, state = reply[3 * n:3 * n + 3]
+            job.id, job.duplicate = str(job_id), not int(created)
+            job.state = JobState(state) if state in STATES else None
+            job.created_at = now
+            if job.duplicate:
+                logger.info("job %s already exists in queue %s; nothing stored", job.id, self.name)
+            for event, listener in job._listeners:
+                self.events.on_job(job.id, event, listener)
+            job._listeners.clear()
+        return jobs
+
+    def register_backoff(self, name: str, fn: Callable[[int, int], float]) -> None:
+        """Make ``backoff={'type': name, 'delay': ms}`` call ``fn(failures, delay_ms) -> ms`` in workers."""
+        if not isinstance(name, str) or not name or name in ("fixed", "exponential"):
+            raise ValidationError("backoff name", f"expected a new non-empty name, got {name!r}")
+        if not callable(fn):
+            raise ValidationError("backoff", f"expected a function (failures, delay_ms) -> ms, got {fn!r}")
+        self.backoffs[name] = fn
+
+    # ---- reading jobs -----------------------------------------------------------------------------------------
+
+    def get_job(self, job_id: str | int) -> Job | None:
+        """The job with this id, or None if there is none."""
+        job_id = str(job_id)
+        fields = self.client.hgetall(self.keys.job(job_id))
+        if not fields:
+            return None
+        return self._from_fields(job_id, fields)
+
+    def _from_fields(self, job_id: str, fields: Mapping[str, str]) -> Job:
+        try:
+            return Job.from_dict(job_id, fields, self)
+        except ValueError as exc:
+            raise QueuekitError(f"job {job_id} in queue {self.name} is corrupt: {exc}") from None
+
+    def _load(self, job_id: str) -> Job:
+        from .errors import JobNotFound
+
+        job = self.get_job(job_id)
+        if job is None:
+            raise JobNotFound(f"no job {job_id} in queue {self.name}")
+        return job
+
+    def _finished_state(self, job_id: str) -> str | None:
+        state = self.client.hget(self.keys.job(job_id), "state")
+        if state is None:
+            return "removed"
+        return state if state in ("complete", "failed") else None
+
+    def _attempt_history(self, job_id: str) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in self.client.lrange(self.keys.errs(job_id), 0, -1)]
+
+    def _log_lines(self, job_id: str) -> list[str]:
+        return list(self.client.lrange(self.keys.log(job_id), 0, -1))
+
+    def types(self) -> list[str]:
+        """Every job type this queue has seen."""
+        return sorted(self.client.smembers(self.keys.types))
+
+    def counts(self, type: str | None = None) -> dict[str, int]:
+        """How many jobs are in each state (optionally of one type)."""
+        types = [type] if type is not None else self.types()
+        pipe = self.client.pipeline(transaction=False)
+        for t in types:
+            pipe.zcard(self.keys.wait(t))
+            pipe.zcard(self.keys.delayed(t))
+        for key in (self.keys.active, self.keys.complete, self.keys.failed):
+            pipe.zcard(key)
+        replies = pipe.execute()
+        counts = {"inactive": sum(replies[0:2 * len(types):2]), "delayed": sum(replies[1:2 * len(types):2])}
+        shared = replies[2 * len(types):]
+        if type is None:
+            counts.update(active=shared[0], complete=shared[1], failed=shared[2])
+        else:
+            for state in ("active", "complete", "failed"):
+                counts[state] = len(self._ids(state, type, 0, None))
+        return {s: counts[s] for s in STATES}
+
+    def _line(self, state: str, type: str | None) -> list[str]:
+        if state in ("inactive", "delayed"):
+            return [self.keys.wait(t) if state == "inactive" else self.keys.delayed(t)
+                    for t in ([type] if type else self.types())]
+        return [getattr(self.keys, state)]
+
+    def _ids(self, state: str, type: str | None, start: int, count: int | None, desc: bool = False) -> list[str]:
+        if state not in STATES:
+            raise ValidationError("state", f"unknown state {state!r}; expected one of {', '.join(STATES)}")
+        scored: list[tuple[float, str]] = []
+        for key in self._line(state, type):
+            scored += [(score, member) for member, score in self.client.zrange(key, 0, -1, withscores=True)]
+        scored.sort(reverse=desc)
+        ids = [member for _, member in scored]
+        if type is not None and state not in ("inactive", "delayed"):
+            pipe = self.client.pipeline(transaction=False)
+            for job_id in ids:
+                pipe.hget(self.keys.job(job_id), "type")
+            ids = [job_id for job_id, t in zip(ids, pipe.execute()) if t == type]
+        return ids[start:] if count is None else ids[start:start + count]
+
+    def jobs(self, state: str, type: str | None = None, start: int = 0, count: int = 50,
+             desc: bool = False) -> list[Job]:
+        """A page of jobs in ``state`` (optionally of one ``type``), in line order (oldest first unless ``desc``)."""
+        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+            raise ValidationError("start", f"expected an integer of 0 or more, got {start!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValidationError("count", f"expected an integer of 1 or more, got {count!r}")
+        ids = self._ids(state, type, start, count, desc)
+        pipe = self.client.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hgetall(self.keys.job(job_id))
+        return [self._from_fields(job_id, fields) for job_id, fields in zip(ids, pipe.execute()) if fields]
+
+    # ---- managing ---------------------------------------------------------------------------------------------
+
+    def retry(self, job_id: str | int) -> int:
+        """Put one failed job back in line with fresh attempts; returns 1, or 0 if it was not failed."""
+        return len(self.scripts.retry(keys=[self.keys.failed, self.keys.base],
+                                      args=[self.channel, str(job_id)]))
+
+    def retry_failed(self) -> list[str]:
+        """Put every failed job back in line; returns their ids."""
+        out: list[str] = []
+        while True:
+            batch = self.scripts.retry(keys=[self.keys.failed, self.keys.base], args=[self.channel, "*"])
+            out += batch
+            if len(batch) < 10000:
+                return out
+
+    def remove(self, job_id: str | int) -> bool:
+        """Delete a job in any state, with its log and history; False if there was no such job."""
+        return bool(self.scripts.remove(keys=[self.keys.base], args=[str(job_id), self.channel]))
+
+    def clean(self, state: str = "complete", *, keep: int | None = None, older_than: Any = None) -> int:
+        """Remove finished jobs: keep only the newest ``keep``, and/or those finished less than ``older_than`` ms
+        (or a timedelta) ago. With neither, remove them all. Returns how many were removed."""
+        if state not in ("complete", "failed"):
+            raise ValidationError("state", f"only finished jobs can be cleaned: 'complete' or 'failed', got {state!r}")
+        from .job import _ms
+
+        keep_n = -1 if keep is None else keep
+        if isinstance(keep_n, bool) or not isinstance(keep_n, int) or keep_n < -1:
+            raise ValidationError("keep", f"expected an integer of 0 or more, got {keep!r}")
+        age = -1 if older_than is None else _ms("older_than", older_than)
+        if keep is None and older_than is None:
+            keep_n = 0
+        return self._clean(state, keep_n, age)
+
+    def _clean(self, state: str, keep: int, age: int) -> int:
+        total = 0
+        while True:
+            n = int(self.scripts.clean(keys=[getattr(self.keys, state), self.keys.base],
+                                       args=[now_ms(), keep, age, 1000]))
+            total += n
+            if n < 1000:
+                return total
+
+    def pause(self) -> None:
+        """Stop every worker of this queue from starting new jobs (running ones finish)."""
+        self.client.hset(self.keys.meta, "paused", "1")
+
+    def resume(self) -> None:
+        """Let workers start jobs again, and wake them."""
+        self.client.hdel(self.keys.meta, "paused")
+        pipe = self.client.pipeline(transaction=False)
+        for t in self.types():
+            pipe.rpush(self.keys.mark(t), "1")
+        pipe.execute()
+
+    @property
+    def paused(self) -> bool:
+        """True while the queue is paused."""
+        return self.client.hget(self.keys.meta, "paused") == "1"
+
+    def obliterate(self) -> int:
+        """Delete every key of this queue (jobs, lines, counters); returns how many keys were deleted."""
+        deleted = 0
+        batch: list[str] = []
+        for key in self.client.scan_iter(match=self.keys.pattern(), count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                deleted += self.client.delete(*batch)
+                batch = []
+        if batch:
+            deleted += self.client.delete(*batch)
+        self.client.srem(QUEUES, self.name)
+        self._registered = False
+        return int(deleted)
+
+    def workers(self) -> list[dict[str, Any]]:
+        """The workers that reported a heartbeat recently: id, host, pid, types, concurrency, last_seen (ms)."""
+        horizon = now_ms() - 60_000
+        ids = self.client.zrangebyscore(self.keys.workers, horizon, "+inf", withscores=True)
+        out = []
+        for worker_id, seen in ids:
+            raw = self.client.get(self.keys.worker(worker_id))
+            if raw:
+                info = json.loads(raw)
+                info["last_seen"] = int(seen)
+                out.append(info)
+        return out
+
+    # ---- events -----------------------------------------------------------------------------------------------
+
+    def on(self, event: str, listener: Callable[..., Any]) -> Queue:
+        """Call ``listener(job_id, *args)`` on a queue event: 'job enqueue', 'job start', 'job progress',
+        'job failed attempt', 'job failed', 'job complete', 'job remove', 'job promotion'."""
+        self.events.on_queue(event, listener)
+        return self
+
+    def off(self, event: str, listener: Callable[..., Any] | None = None) -> Queue:
+        """Stop calling ``listener`` (or every listener) on ``event``."""
+        self.events.off_queue(event, listener)
+        return self
+
+    # ---- processing -------------------------------------------------------------------------------------------
+
+    def process(self, type: str, handler: Callable[..., Any], concurrency: int = 1, **options: Any) -> Worker:
+        """Start processing jobs of ``type`` in the background (Kue's ``queue.process``); returns the Worker."""
+        from .worker import Worker
+
+        return Worker(self, {type: handler}, concurrency=concurrency, **options).start()
+
+    # ---- used by Job while a handler runs ----------------------------------------------------------------------
+
+    def _report_progress(self, job: Job) -> None:
+        if job.id is None:
+            return
+        data = "" if job.progress_data is None else json.dumps(job.progress_data, separators=(",", ":"))
+        self.scripts.progress(keys=[self.keys.job(job.id)],
+                              args=[job._token, job.percent, data, self.channel, job.id])
+
+    def _append_log(self, job: Job, text: str) -> None:
+        if job.id is None:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        pipe.rpush(self.keys.log(job.id), text)
+        pipe.ltrim(self.keys.log(job.id), -1000, -1)
+        pipe.execute()
+
+    def _heartbeat(self, job: Job, lease_ms: int = 30_000) -> bool:
+        if job.id is None or not job._token:
+            return False
+        lease = getattr(job, "_lease_ms", lease_ms)
+        lost = self.scripts.extend(keys=[self.keys.active, self.keys.job_prefix],
+                                   args=[now_ms() + lease, job.id, job._token])
+        return not lost
+
+    # ---- display ----------------------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        from .connection import describe_client
+
+        return f"<Queue {self.name!r} on {describe_client(self.client)}>"
+
+    def _repr_html_(self) -> str:
+        from .display import queue_html
+
+        return queue_html(self)
+
+    def watch(self, interval: float = 0.5, duration: float | None = None) -> Any:
+        """Show a live view of the counts and the active jobs' progress in a notebook (see display.watch)."""
+        from .display import watch
+
+        return watch(self, interval=interval, duration=duration)

@@ -1,0 +1,617 @@
+"""The consumer's side: claim jobs under a lease, run handlers (threads for sync, asyncio for async), renew
+leases, sweep stalled jobs, and report outcomes in batches.
+
+One asyncio loop drives everything, whichever way the worker is run: ``start()`` (a background thread: notebooks,
+web apps), ``run()`` (the foreground, graceful on SIGTERM/SIGINT: scripts and the CLI), ``await run_async()``, or
+``drain()`` (process what is ready, then return: tests and eager mode). Per loop turn, one pipelined round trip
+reports finished jobs and claims new ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+import queue as stdqueue
+import secrets
+import signal
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from .errors import ValidationError
+from .errors import Retry as RetryRequest
+from .job import Job, _job_type, backoff_delay, now_ms
+from .queue import Queue
+from .scripts import SOURCES
+
+__all__ = ["Worker"]
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[..., Any]
+_NETWORK_ERRORS = (redis.ConnectionError, redis.TimeoutError, ConnectionError, OSError)
+
+
+@dataclass(eq=False)
+class _Run:
+    """One job this worker is running."""
+
+    job: Job
+    token: str
+    finished: bool = False
+    lost: bool = False
+    timer: asyncio.TimerHandle | None = None
+    task: asyncio.Task[Any] | None = None
+    started: float = field(default_factory=time.monotonic)
+
+
+class _ThreadPool:
+    """Daemon threads running sync handlers (daemon: a handler stuck past the shutdown deadline cannot keep the
+    process alive; its job was already released back to the queue)."""
+
+    def __init__(self, size: int, name: str) -> None:
+        self._tasks: stdqueue.SimpleQueue[Callable[[], None] | None] = stdqueue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(size)]
+        for t in self._threads:
+            t.start()
+
+    def _work(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                return
+            task()
+
+    def submit(self, task: Callable[[], None]) -> None:
+        self._tasks.put(task)
+
+    def shutdown(self) -> None:
+        for _ in self._threads:
+            self._tasks.put(None)
+
+
+class Worker:
+    """Processes jobs of the given types from ``queue``.
+
+    Args:
+        queue: the Queue to work on.
+        handlers: job type -> handler. A handler takes the Job (``def h(job)`` on a thread, or ``async def h(job)``
+            on the worker's event loop) and returns a JSON-serializable result; raising fails the attempt.
+            Kue style is accepted too: ``def h(job, done)``, calling ``done()`` or ``done(error)``.
+        concurrency: how many jobs run at once.
+        lease: seconds a claimed job stays ours without a heartbeat; heartbeats renew it every ``lease / 3``.
+            If the worker dies, the job is put back in line once the lease runs out.
+        max_stalls: how many times a job may be recovered from a dead worker before it fails for good.
+        block_timeout: longest idle wait, seconds, before checking the queue again (wake-ups are normally
+            immediate: a blocking pop on the queue's marker).
+        shutdown_timeout: seconds ``stop()`` and a first SIGTERM/SIGINT wait for running jobs before putting them
+            back in line.
+        name: the worker's id in ``queue.workers()`` (default ``host:pid:random``).
+    """
+
+    def __init__(self, queue: Queue, handlers: Mapping[str, Handler] | None = None, *, concurrency: int = 1,
+                 lease: float = 30.0, max_stalls: int = 1, block_timeout: float = 1.0,
+                 shutdown_timeout: float = 30.0, name: str | None = None) -> None:
+        if not isinstance(queue, Queue):
+            raise ValidationError("queue", f"expected a queuekit.Queue, got {queue!r}")
+        for label, value, low in (("concurrency", concurrency, 1), ("max_stalls", max_stalls, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValidationError(label, f"expected an integer of {low} or more, got {value!r}")
+        for label, fvalue in (("lease", lease), ("block_timeout", block_timeout),
+                              ("shutdown_timeout", shutdown_timeout)):
+            if isinstance(fvalue, bool) or not isinstance(fvalue, (int, float)) or fvalue <= 0:
+                raise ValidationError(label, f"expected a number of seconds above 0, got {fvalue!r}")
+        self.queue = queue
+        self._done = threading.Event()
+        self._done.set()
+        self.handlers: dict[str, Handler] = {}
+        for job_type, handler in (handlers or {}).items():
+            self.register(job_type, handler)
+        self.concurrency = concurrency
+        self.lease_ms = int(lease * 1000)
+        self.max_stalls = max_stalls
+        self.block_timeout = float(block_timeout)
+        self.shutdown_timeout = float(shutdown_timeout)
+        self.id = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        #: counters since start: jobs completed, attempts failed, results dropped because the lease was lost
+        self.stats = {"completed": 0, "failed": 0, "lost": 0}
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._stopping = False
+        self._deadline: float | None = None
+        self._running: dict[str, _Run] = {}
+        self._outcomes: list[list[Any]] = []
+        self._pool: _ThreadPool | None = None
+        self._seq = 0
+        self.error: BaseException | None = None
+
+    # ---- configuration ---------------------------------------------------------------------------------------
+
+    def register(self, job_type: str, handler: Handler) -> Worker:
+        """Handle jobs of ``job_type`` with ``handler`` (before the worker starts)."""
+        _job_type(job_type)
+        if not callable(handler):
+            raise ValidationError("handler", f"expected a function for job type {job_type!r}, got {handler!r}")
+        if self.running:
+            raise RuntimeError("register handlers before starting the worker")
+        self.handlers[job_type] = handler
+        return self
+
+    @property
+    def running(self) -> bool:
+        """True while the worker's loop runs."""
+        return not self._done.is_set()
+
+    # ---- ways to run -----------------------------------------------------------------------------------------
+
+    def start(self) -> Worker:
+        """Run in a background daemon thread (notebooks, web apps); returns once the worker is serving."""
+        if self.running:
+            return self
+        self._reset()
+        self._thread = threading.Thread(target=self._thread_main, name=f"queuekit-worker-{self.id}", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def run(self) -> None:
+        """Run in this thread until stopped; SIGTERM/SIGINT stop gracefully (a second signal: at once)."""
+        if _loop_running():
+            raise RuntimeError("an event loop is running here (a notebook?): use worker.start() or "
+                               "await worker.run_async()")
+        self._reset()
+        restore = self._install_signals()
+        try:
+            asyncio.run(self._serve())
+        finally:
+            restore()
+        if self.error is not None:
+            raise self.error
+
+    async def run_async(self) -> None:
+        """Run on the current event loop until stopped."""
+        self._reset()
+        await self._serve()
+
+    def drain(self, *, run_delayed: bool = False, timeout: float = 60.0) -> int:
+        """Process jobs until none is ready, then return how many finished (tests, eager mode).
+
+        Args:
+            run_delayed: also run delayed jobs and retries now instead of waiting for their time.
+            timeout: give up (raising TimeoutError) after this many seconds.
+        """
+        self._reset()
+        before = self.stats["completed"] + self.stats["failed"]
+        coro = asyncio.wait_for(self._serve(burst=True, run_delayed=run_delayed), timeout)
+        if _loop_running():
+            box: list[BaseException] = []
+
+            def target() -> None:
+                try:
+                    asyncio.run(coro)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                    box.append(exc)
+
+            t = threading.Thread(target=target, daemon=True)
+            t.start()
+            t.join()
+            if box:
+                raise box[0]
+        else:
+            asyncio.run(coro)
+        return self.stats["completed"] + self.stats["failed"] - before
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop claiming, wait up to ``timeout`` seconds (default ``shutdown_timeout``) for running jobs, put the
+        rest back in line, and return once the worker has stopped."""
+        self._request_stop(self.shutdown_timeout if timeout is None else timeout)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        else:
+            self._done.wait()
+
+    def wait(self) -> None:
+        """Block until the worker stops; Ctrl-C stops it gracefully (for scripts that called ``queue.process``)."""
+        try:
+            while not self._done.wait(0.2):
+                pass
+        except KeyboardInterrupt:
+            self.stop()
+
+    def _request_stop(self, timeout: float) -> None:
+        deadline = time.monotonic() + max(0.0, timeout)
+        self._deadline = deadline if self._deadline is None else min(self._deadline, deadline)
+        self._stopping = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
+
+    def _install_signals(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+        def on_signal(signum: int, frame: Any) -> None:
+            if self._stopping:
+                logger.warning("second signal: stopping now")
+                self._request_stop(0)
+            else:
+                logger.info("signal %s: finishing running jobs (up to %.0f s)", signum, self.shutdown_timeout)
+                self._request_stop(self.shutdown_timeout)
+
+        for sig in previous:
+            signal.signal(sig, on_signal)
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore
+
+    def _thread_main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # noqa: BLE001 - recorded and logged, never printed from a thread
+            self.error = exc
+            logger.exception("worker %s stopped on an error", self.id)
+        finally:
+            self._ready.set()
+
+    def _reset(self) -> None:
+        if self.running:
+            raise RuntimeError("this worker is already running")
+        if not self.handlers:
+            raise ValidationError("handlers", "a worker needs at least one handler: Worker(queue, {'type': fn})")
+        self._stopping = False
+        self._deadline = None
+        self._ready.clear()
+        self._done.clear()
+        self.error = None
+
+    # ---- the loop --------------------------------------------------------------------------------------------
+
+    async def _serve(self, burst: bool = False, run_delayed: bool = False) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        client = self.queue.async_client()
+        if self._pool is None and any(not _is_async(h) for h in self.handlers.values()):
+            self._pool = _ThreadPool(self.concurrency, f"queuekit-handler-{self.id}")
+        self._shas: dict[str, str] = {}
+        listener = None if burst else asyncio.create_task(self._listen(client))
+        keys = self.queue.keys
+        types = sorted(self.handlers)
+        claim_keys = [keys.active, keys.meta, keys.job_prefix] + [k for t in types for k in keys.lines(t)]
+        beat_every = self.lease_ms / 3000
+        sweep_every = self.lease_ms / 2000
+        next_beat = next_sweep = next_clean = 0.0
+        next_due: float | None = None
+        retry_pause = 0.05
+        finished_since_clean = False
+        self._ready.set()
+        logger.info("worker %s serving %s on queue %s (concurrency %d)", self.id, ", ".join(types),
+                    self.queue.name, self.concurrency)
+        try:
+            while True:
+                now = time.monotonic()
+                if self._stopping and self._deadline is not None and now >= self._deadline and self._running:
+                    self._release_all("worker shut down before the job finished")
+                if self._stopping and not self._running and not self._outcomes:
+                    break
+                calls: list[tuple[str, list[str], list[Any]]] = []
+                outcomes, self._outcomes = self._outcomes, []
+                if outcomes:
+                    calls.append(("finish", [keys.active, keys.complete, keys.failed, keys.base],
+                                  [now_ms(), self.queue.channel, len(outcomes)] + [x for o in outcomes for x in o]))
+                    finished_since_clean = True
+                free = 0 if self._stopping else self.concurrency - len(self._running)
+                if free > 0:
+                    self._seq += 1
+                    promote_until = now_ms() + (10 ** 12 if run_delayed else 0)
+                    calls.append(("claim", claim_keys, [now_ms(), free, self.lease_ms, self.id,
+                                                        f"{self.id}:{self._seq}", self.queue.channel,
+                                                        promote_until]))
+                beat = now >= next_beat and not burst
+                if beat:
+                    pairs = [x for run in self._running.values() for x in (run.job.id, run.token)]
+                    calls.append(("extend", [keys.active, keys.job_prefix], [now_ms() + self.lease_ms, *pairs]))
+                    next_beat = now + beat_every
+                if now >= next_sweep:
+                    calls.append(("sweep", [keys.active, keys.failed, keys.sweep, keys.base],
+                                  [now_ms(), self.max_stalls, 0 if burst else int(sweep_every * 1000),
+                                   self.queue.channel, 1000]))
+                    next_sweep = now + sweep_every
+                if finished_since_clean and now >= next_clean:
+                    for state in ("complete", "failed"):
+                        keep, age = self.queue.retention[state]
+                        calls.append(("clean", [getattr(keys, state), keys.base],
+                                      [now_ms(), -1 if keep is None else keep, -1 if age is None else age, 1000]))
+                    next_clean, finished_since_clean = now + 1.0, False
+                try:
+                    replies = await self._execute(client, calls, beat)
+                    retry_pause = 0.05
+                except _NETWORK_ERRORS as exc:
+                    self._outcomes[:0] = outcomes  # nothing is lost: report them on the next try
+                    logger.warning("worker %s: Redis unreachable (%s); retrying in %.2f s", self.id, exc,
+                                   retry_pause)
+                    await asyncio.sleep(retry_pause)
+                    retry_pause = min(2.0, retry_pause * 2)
+                    continue
+                claimed = 0
+                for (name, _k, args), reply in zip(calls, replies):
+                    if name == "finish":
+                        self._after_finish(outcomes, reply)
+                    elif name == "claim":
+                        next_due = None if int(reply[0]) < 0 else int(reply[0]) / 1000
+                        for i in range(2, len(reply), 2):
+                            self._start(reply[i], reply[i + 1], args[4])
+                            claimed += 1
+                    elif name == "extend":
+                        for job_id in reply:
+                            self._lose(job_id)
+                    elif name == "sweep" and reply:
+                        for i in range(0, len(reply), 2):
+                            logger.warning("job %s of queue %s stalled (its worker stopped answering): %s",
+                                           reply[i], self.queue.name, reply[i + 1])
+                if claimed and claimed == free:
+                    continue  # there may be more ready: fill the free slots first
+                if burst and not self._running and not self._outcomes and not claimed:
+                    if not run_delayed or next_due is None:
+                        break
+                if self._outcomes:
+                    continue
+                wait = self.block_timeout if not burst else 0.05
+                wait = min(wait, max(0.0, next_beat - time.monotonic())) if not burst else wait
+                if next_due is not None:
+                    wait = min(wait, max(0.001, next_due - time.time()))
+                if self._stopping and self._deadline is not None:
+                    wait = min(wait, max(0.001, self._deadline - time.monotonic()))
+                try:
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                except asyncio.TimeoutError:
+                    pass
+                self._wake.clear()
+        finally:
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
+            await self._unregister(client)
+            await client.aclose()
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+            self._loop = None
+            self._done.set()
+            logger.info("worker %s stopped (%s)", self.id, self.stats)
+
+    async def _execute(self, client: Any, calls: list[tuple[str, list[str], list[Any]]], beat: bool) -> list[Any]:
+        """Run the script calls in one pipelined round trip (EVALSHA; scripts loaded once on NOSCRIPT)."""
+        if not calls:
+            return []
+        pipe = client.pipeline(transaction=False)
+        for name, keys, args in calls:
+            pipe.evalsha(self._sha(name), len(keys), *keys, *args)
+        if beat:
+            info = json.dumps({"id": self.id, "host": socket.gethostname(), "pid": os.getpid(),
+                               "types": sorted(self.handlers), "concurrency": self.concurrency,
+                               "running": len(self._running), **self.stats}, separators=(",", ":"))
+            pipe.zadd(self.queue.keys.workers, {self.id: now_ms()})
+            pipe.set(self.queue.keys.worker(self.id), info, px=self.lease_ms * 2)
+        replies = await pipe.execute(raise_on_error=False)
+        results: list[Any] = []
+        for (name, keys, args), reply in zip(calls, replies):
+            if isinstance(reply, redis.exceptions.NoScriptError):
+                # a restarted server forgot the scripts: load and run just this call again
+                self._shas[name] = await client.script_load(SOURCES[name])
+                reply = await client.evalsha(self._shas[name], len(keys), *keys, *args)
+            elif isinstance(reply, Exception):
+                if isinstance(reply, _NETWORK_ERRORS):
+                    raise reply
+                logger.error("worker %s: script %s failed: %s", self.id, name, reply)
+                reply = [] if name != "claim" else [-1, 0]
+            results.append(reply)
+        return results
+
+    def _sha(self, name: str) -> str:
+        if name not in self._shas:
+            import hashlib
+
+            self._shas[name] = hashlib.sha1(SOURCES[name].encode()).hexdigest()
+        return self._shas[name]
+
+    async def _listen(self, client: Any) -> None:
+        """Block on the types' markers so a new job wakes the loop at once."""
+        assert self._wake is not None
+        marks = [self.queue.keys.mark(t) for t in sorted(self.handlers)]
+        pause = 0.05
+        while not self._stopping:
+            if len(self._running) >= self.concurrency:
+                await asyncio.sleep(0.05)
+                continue
+            try:
+                got = await client.blpop(marks, timeout=self.block_timeout)
+                pause = 0.05
+            except asyncio.CancelledError:
+                raise
+            except _NETWORK_ERRORS:
+                await asyncio.sleep(pause)
+                pause = min(2.0, pause * 2)
+                continue
+            if got:
+                self._wake.set()
+
+    async def _unregister(self, client: Any) -> None:
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.zrem(self.queue.keys.workers, self.id)
+            pipe.delete(self.queue.keys.worker(self.id))
+            await pipe.execute()
+        except _NETWORK_ERRORS:
+            pass
+
+    # ---- running jobs ----------------------------------------------------------------------------------------
+
+    def _start(self, job_id: str, flat: list[str], token: str) -> None:
+        fields = dict(zip(flat[0::2], flat[1::2]))
+        try:
+            job = Job.from_dict(job_id, fields, self.queue)
+        except ValueError as exc:
+            logger.error("job %s of queue %s is corrupt: %s", job_id, self.queue.name, exc)
+            self._outcomes.append([job_id, token, "fatal", f"corrupt job: {exc}", "", 0])
+            return
+        job._lease_ms = self.lease_ms  # type: ignore[attr-defined]
+        run = _Run(job=job, token=token)
+        self._running[job_id] = run
+        handler = self.handlers.get(job.type)
+        if handler is None:  # only handled types are claimed; kept as a guard
+            self._finish(run, ["fatal", f"no handler for job type {job.type!r}", ""])
+            return
+        assert self._loop is not None
+        if job.opts.ttl:
+            run.timer = self._loop.call_later(job.opts.ttl / 1000, self._expire, run)
+        if _is_async(handler):
+            run.task = self._loop.create_task(self._run_async(run, handler))
+        else:
+            assert self._pool is not None
+            loop = self._loop
+            self._pool.submit(lambda: self._run_sync(run, handler, loop))
+
+    def _run_sync(self, run: _Run, handler: Handler, loop: asyncio.AbstractEventLoop) -> None:
+        outcome = _call_handler(run.job, handler)
+        try:
+            loop.call_soon_threadsafe(self._finish, run, outcome)
+        except RuntimeError:  # the loop is gone: the job was released at shutdown
+            pass
+
+    async def _run_async(self, run: _Run, handler: Handler) -> None:
+        try:
+            result = await handler(run.job)
+            outcome = _encode_result(result)
+        except asyncio.CancelledError:
+            return  # cancelled by the ttl or shutdown, which already recorded the outcome
+        except Exception as exc:  # noqa: BLE001 - a failing handler is an outcome, not a worker crash
+            outcome = _failure(exc)
+        self._finish(run, outcome)
+
+    def _expire(self, run: _Run) -> None:
+        if run.finished:
+            return
+        ttl = run.job.opts.ttl
+        logger.warning("job %s ran past its ttl of %s ms", run.job.id, ttl)
+        self._finish(run, ["fail", "TTL exceeded", f"the attempt ran longer than its ttl of {ttl} ms", None])
+        if run.task is not None:
+            run.task.cancel()
+
+    def _finish(self, run: _Run, outcome: list[Any]) -> None:
+        """Queue a job's outcome for the next round trip (runs on the loop)."""
+        if run.finished:
+            return
+        run.finished = True
+        if run.timer is not None:
+            run.timer.cancel()
+        self._running.pop(run.job.id or "", None)
+        if run.lost:
+            self.stats["lost"] += 1
+            return
+        kind, value, trace = outcome[0], outcome[1], outcome[2]
+        delay = 0
+        if kind == "fail":
+            explicit = outcome[3] if len(outcome) > 3 else None
+            delay = explicit if explicit is not None else backoff_delay(run.job.opts.backoff, run.job.failures + 1,
+                                                                       self.queue.backoffs)
+        self.stats["completed" if kind == "ok" else "failed"] += 1
+        self._outcomes.append([run.job.id, run.token, kind, value, trace or "", int(delay)])
+        if self._wake is not None:
+            self._wake.set()
+
+    def _after_finish(self, outcomes: list[list[Any]], reply: list[int]) -> None:
+        for outcome, applied in zip(outcomes, reply):
+            if not int(applied):
+                self.stats["lost"] += 1
+                logger.warning("worker %s: job %s was no longer ours (lease lost); its %s outcome was dropped",
+                               self.id, outcome[0], outcome[2])
+
+    def _lose(self, job_id: str) -> None:
+        run = self._running.get(job_id)
+        if run is not None and not run.finished:
+            run.lost = True
+            logger.warning("worker %s lost the lease of job %s; its result will be dropped", self.id, job_id)
+
+    def _release_all(self, reason: str) -> None:
+        for run in list(self._running.values()):
+            if run.task is not None:
+                run.task.cancel()
+            self._finish(run, ["release", reason, ""])
+
+
+# ---- handler calling (shared by the sync and async paths) ----------------------------------------------------
+
+def _is_async(handler: Handler) -> bool:
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(getattr(handler, "__call__", None))
+
+
+def _wants_done(handler: Handler) -> bool:
+    try:
+        params = [p for p in inspect.signature(handler).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return False
+    return len(params) >= 2
+
+
+def _call_handler(job: Job, handler: Handler) -> list[Any]:
+    """Run a sync handler and turn what happened into an outcome [kind, value, traceback, retry delay]."""
+    try:
+        if _wants_done(handler):
+            box: list[tuple[Any, Any]] = []
+
+            def done(error: Any = None, result: Any = None) -> None:
+                if not box:
+                    box.append((error, result))
+
+            returned = handler(job, done)
+            error, result = box[0] if box else (None, returned)
+            if error is not None:
+                exc = error if isinstance(error, BaseException) else Exception(str(error))
+                return _failure(exc, with_traceback=isinstance(error, BaseException))
+            return _encode_result(result)
+        return _encode_result(handler(job))
+    except Exception as exc:  # noqa: BLE001 - a failing handler is an outcome, not a worker crash
+        return _failure(exc)
+
+
+def _encode_result(result: Any) -> list[Any]:
+    try:
+        return ["ok", json.dumps(result, separators=(",", ":"), ensure_ascii=False, allow_nan=False), ""]
+    except (TypeError, ValueError) as exc:
+        return ["fail", f"the handler's result is not JSON-serializable: {exc}", "", None]
+
+
+def _failure(exc: BaseException, with_traceback: bool = True) -> list[Any]:
+    message = str(exc) or type(exc).__name__
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)) if with_traceback else ""
+    delay = None
+    if isinstance(exc, RetryRequest) and exc.delay is not None:
+        delay = int(exc.delay * 1000)
+    return ["fail", message, trace, delay]
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+        return True
+    except RuntimeError:
+        return False

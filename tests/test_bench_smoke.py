@@ -1,0 +1,82 @@
+"""Smoke test of the benchmark harness (bench/): tiny N, one run, JSON shape.
+
+Runs the bare redis-py ceiling rows plus queuekit and the Python peers that happen to be
+importable (huey, rq; the bench extra is not required), never the Node peers. Uses the
+real Redis (REDIS_URL or 127.0.0.1:6379), databases 8-15 only. Benchmarks proper never run
+in CI: this only checks that the harness works end to end.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379"
+
+pytestmark = [pytest.mark.realredis, pytest.mark.timeout(120)]
+
+
+def _redis_ok() -> bool:
+    try:
+        import redis
+        redis.Redis.from_url(URL, socket_connect_timeout=2).ping()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _queuekit_ready() -> bool:
+    try:
+        from queuekit import Queue, Worker  # noqa: F401
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.mark.skipif(not _redis_ok(), reason=f"no Redis at {URL}")
+def test_bench_smoke(tmp_path):
+    systems = ["redis-py"]
+    if _queuekit_ready():
+        systems.append("queuekit")
+    systems += [s for s in ("huey", "rq") if importlib.util.find_spec(s) is not None]
+    out = tmp_path / "bench.json"
+    chart = tmp_path / "bench.png"
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--jobs", "200", "--runs", "1", "--concurrency", "1",
+         "--latency-jobs", "20", "--latency-rate", "200", "--systems", ",".join(systems),
+         "--json", str(out), "--chart", str(chart), "--log-dir", str(tmp_path / "logs"), "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=110)
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "qk / best peer" in proc.stdout
+
+    doc = json.loads(out.read_text())
+    rows = doc["rows"]
+    assert isinstance(rows, list) and rows
+    keys = {"system", "workload", "concurrency", "jobs_per_s", "p50_ms", "p99_ms", "bytes_per_job"}
+    for r in rows:
+        assert keys <= set(r), r
+        assert r["workload"] in {"enqueue", "enqueue_bulk", "drain", "latency", "memory"}
+        assert not r.get("errors"), r
+    got = {(r["system"], r["workload"]) for r in rows}
+    for w in ("enqueue", "enqueue_bulk", "drain", "latency", "memory"):
+        assert ("redis-py", w) in got
+    by = {(r["system"], r["workload"]): r for r in rows}
+    assert by[("redis-py", "enqueue")]["jobs_per_s"] > 0
+    assert by[("redis-py", "enqueue_bulk")]["jobs_per_s"] > 0
+    assert by[("redis-py", "drain")]["jobs_per_s"] > 0
+    assert 0 < by[("redis-py", "latency")]["p50_ms"] <= by[("redis-py", "latency")]["p99_ms"]
+    assert by[("redis-py", "memory")]["bytes_per_job"] is not None
+    for s in systems[1:]:
+        name = "queuekit" if s == "queuekit" else s
+        assert (name, "drain") in got and (name, "enqueue") in got
+    assert chart.exists() and chart.stat().st_size > 1000
+    assert elapsed < 60, f"smoke run took {elapsed:.1f}s"
