@@ -244,6 +244,61 @@ def format_table(rows) -> str:
     return "\n".join(out)
 
 
+def check_targets(rows) -> list[dict]:
+    """Issue 6's targets, judged on this run's medians (queuekit's best variant per workload)."""
+    def pick(workload, kind, conc=None):
+        return [r for r in rows if r["workload"] == workload and r["kind"] == kind
+                and (conc is None or r["concurrency"] == conc)]
+
+    out = []
+
+    def add(name, ok, detail):
+        out.append({"target": name, "met": ok, "detail": detail})
+
+    def best(rs, m):
+        return _best([r[m] for r in rs], m)
+
+    qk, peers = pick("drain", "queuekit", 10), pick("drain", "peer", 10)
+    if qk and peers:
+        a, b = best(qk, "jobs_per_s"), best(peers, "jobs_per_s")
+        add("drain c=10 ahead of every peer", a is not None and b is not None and a > b,
+            f"queuekit {fmt_num(a)}/s vs best peer {fmt_num(b)}/s")
+    qk = pick("enqueue_bulk", "queuekit")
+    if qk:
+        a = best(qk, "jobs_per_s")
+        add("bulk enqueue >= 50,000 jobs/s", a is not None and a >= 50000, f"queuekit {fmt_num(a)}/s")
+    qk, peers, ceil = pick("enqueue", "queuekit"), pick("enqueue", "peer"), pick("enqueue", "ceiling")
+    if qk and (peers or ceil):
+        a = best(qk, "jobs_per_s")
+        b = best(peers, "jobs_per_s") if peers else None
+        c = best(ceil, "jobs_per_s") if ceil else None
+        ok = a is not None and (b is None or a > b) and (c is None or a >= 0.8 * c)
+        add("enqueue ahead of every peer and within 20% of the 1-round-trip ceiling", ok,
+            f"queuekit {fmt_num(a)}/s vs best peer {fmt_num(b)}/s, ceiling {fmt_num(c)}/s"
+            + (f" ({a / c:.0%} of it)" if a and c else ""))
+    qk, peers = pick("latency", "queuekit"), pick("latency", "peer")
+    if qk and peers:
+        a50, a99 = best(qk, "p50_ms"), best(qk, "p99_ms")
+        b50, b99 = best(peers, "p50_ms"), best(peers, "p99_ms")
+        ok = None not in (a50, a99, b50, b99) and a50 < b50 and a99 < b99
+        add("latency p50 and p99 below every peer's", ok,
+            f"queuekit {fmt_num(a50, 2)}/{fmt_num(a99, 2)} ms vs best peer {fmt_num(b50, 2)}/{fmt_num(b99, 2)} ms")
+    qk = pick("memory", "queuekit")
+    if qk:
+        a = best(qk, "bytes_per_job")
+        add("memory <= 500 bytes per waiting job", a is not None and a <= 500, f"queuekit {fmt_num(a)} bytes/job")
+    return out
+
+
+def format_targets(targets) -> str:
+    if not targets:
+        return ""
+    lines = ["targets (issue 6), this run:"]
+    for t in targets:
+        lines.append(f"  [{'met' if t['met'] else 'MISSED'}] {t['target']}: {t['detail']}")
+    return "\n".join(lines)
+
+
 def environment(url) -> dict:
     meta = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "python": platform.python_version(), "platform": platform.platform()}
@@ -351,12 +406,15 @@ def main(argv=None) -> int:
                  "elapsed_s": round(time.time() - t_start, 1)})
     rows = aggregate(samples, meta)
     print(format_table(rows))
+    targets = check_targets(rows)
+    if targets:
+        print("\n" + format_targets(targets))
     if skipped:
         print("\nskipped: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
     if args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
         with open(args.json_path, "w") as f:
-            json.dump({"rows": rows, "meta": meta}, f, indent=1)
+            json.dump({"rows": rows, "targets": targets, "meta": meta}, f, indent=1)
         log(f"wrote {args.json_path}", q)
     if args.chart:
         from bench.chart import draw

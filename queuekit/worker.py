@@ -338,7 +338,7 @@ class Worker:
                     for state in ("complete", "failed"):
                         keep, age = self.queue.retention[state]
                         calls.append(("clean", [getattr(keys, state), keys.base],
-                                      [now_ms(), -1 if keep is None else keep, -1 if age is None else age, 1000]))
+                                      [now_ms(), -1 if keep is None else keep, -1 if age is None else age, 10000]))
                     next_clean, finished_since_clean = now + 1.0, False
                 try:
                     replies = await self._execute(client, calls, beat)
@@ -555,6 +555,16 @@ class Worker:
             if run.task is not None:
                 run.task.cancel()
             self._finish(run, ["release", reason, ""])
+
+
+    def _repr_html_(self) -> str:
+        from .display import worker_html
+
+        return worker_html(self)
+
+    def __repr__(self) -> str:
+        return (f"<Worker {self.id} on {self.queue.name!r} types={sorted(self.handlers)} "
+                f"concurrency={self.concurrency} {'running' if self.running else 'stopped'}>")
 
 
 # ---- handler calling (shared by the sync and async paths) ----------------------------------------------------

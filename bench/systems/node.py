@@ -28,13 +28,19 @@ def ensure_node_modules(log=print) -> None:
     if shutil.which("node") is None or npm is None:
         log("note: node/npm not found: Node peers (bullmq, bee-queue) skipped")
         return
-    cmd = [npm, "ci"] if (NODE_DIR / "package-lock.json").exists() else [npm, "install"]
-    cmd += ["--no-audit", "--no-fund"]
-    log(f"installing Node peers: {' '.join(cmd)} (in bench/node)")
-    try:
-        subprocess.run(cmd, cwd=NODE_DIR, check=True, capture_output=True, timeout=600)
-    except Exception as e:  # noqa: BLE001 - any failure means: skip the Node peers
-        log(f"note: npm failed ({e}); Node peers skipped")
+    cmds = [[npm, "install", "--no-audit", "--no-fund"]]
+    if (NODE_DIR / "package-lock.json").exists():
+        # npm ci first; npm 10/11 sometimes reject their own lock file (optional platform
+        # packages of msgpackr-extract), then npm install (same locked versions) is used.
+        cmds.insert(0, [npm, "ci", "--no-audit", "--no-fund"])
+    for cmd in cmds:
+        log(f"installing Node peers: {' '.join(cmd[:2])} (in bench/node)")
+        try:
+            subprocess.run(cmd, cwd=NODE_DIR, check=True, capture_output=True, timeout=600)
+            return
+        except Exception as e:  # noqa: BLE001 - any failure: try the next, else skip the Node peers
+            log(f"note: {' '.join(cmd[:2])} failed ({type(e).__name__})")
+    log("note: Node peers (bullmq, bee-queue) skipped: their npm packages could not be installed")
 
 
 class NodeAdapter(Adapter):

@@ -1,0 +1,73 @@
+"""Task 3 — Async operations: the same as task 2 with async / await.
+
+Copy task 2 and turn it into asyncio code with queuekit's asyncio client, `queuekit.connection.connect_async()`
+(a `redis.asyncio.Redis`: every command is awaited, e.g. `await client.get(key)`):
+
+1. `async def connect_client(url=None)`: create the client with `connect_async(url)`, then `await client.ping()`
+   to check the connection (the asyncio client only connects when used). Print the same two messages as task 1:
+   `Redis client connected to the server` and return the client, or
+   `Redis client not connected to the server: ERROR_MESSAGE` and return None when ping raises
+   `redis.RedisError` (or `OSError`).
+2. `async def set_new_school(client, school_name, value)`: await the SET, print the reply with `redis_print`.
+3. `async def display_school_value(client, school_name)`: await the GET and print the value.
+
+`main()` (given) awaits them in the same order as task 2; run it with:
+
+    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex03_redis_op_async.py
+
+Expected output — the same result as task 2:
+
+    Redis client connected to the server
+    School
+    Reply: OK
+    100
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis
+
+from queuekit.connection import connect_async
+
+
+def redis_print(reply, error=None) -> None:
+    """``Reply: <reply>`` (True is shown as OK), or the error's text. (Given.)"""
+    if error is not None:
+        print(str(error))
+        return
+    if reply is True:
+        reply = "OK"
+    print(f"Reply: {reply}")
+
+
+async def connect_client(url: str | None = None):
+    """Create an asyncio client, check it with ping, print whether it worked; return it or None."""
+    # TODO: client = connect_async(url); await client.ping() inside try/except
+    raise NotImplementedError("connect_client")
+
+
+async def set_new_school(client, school_name: str, value: str) -> None:
+    """Set ``school_name`` to ``value`` and print the reply with redis_print."""
+    # TODO: reply = await client.set(...); redis_print(reply)
+    raise NotImplementedError("set_new_school")
+
+
+async def display_school_value(client, school_name: str) -> None:
+    """Print the value of the key ``school_name``."""
+    # TODO: print(await client.get(school_name))
+    raise NotImplementedError("display_school_value")
+
+
+async def main() -> None:
+    client = await connect_client()
+    if client is not None:
+        await display_school_value(client, "Holberton")
+        await set_new_school(client, "HolbertonSanFrancisco", "100")
+        await display_school_value(client, "HolbertonSanFrancisco")
+        await client.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

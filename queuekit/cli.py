@@ -1,0 +1,272 @@
+"""The ``queuekit`` command: demo, worker, info, jobs, retry, server, learn."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import queue as stdqueue
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``queuekit`` command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "learn":
+        from .learn.cli import main as learn_main
+
+        return int(learn_main(argv[1:]) or 0)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the CLI reports errors in one line, never a traceback
+        from .errors import QueuekitError
+
+        if isinstance(exc, (QueuekitError, ImportError, ValueError)):
+            print(f"queuekit: error: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="queuekit", description="Job queues on Redis: learn them, then use them.")
+    parser.add_argument("--url", help="Redis URL (default: $REDIS_URL, else the embedded server)")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("demo", help="run a short demonstration on the embedded server")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("worker", help="run a worker process")
+    p.add_argument("target", help="MODULE[:ATTR]; ATTR (default 'handlers') is a dict {type: handler}, a Worker, "
+                                  "a patterns.Registry or a patterns.ScriptQueue")
+    p.add_argument("--queue", default="default", help="queue name (default: default)")
+    p.add_argument("--concurrency", "-c", type=int, default=1)
+    p.add_argument("--lease", type=float, default=30.0, help="lease in seconds (default 30)")
+    p.add_argument("--max-stalls", type=int, default=1)
+    p.add_argument("--shutdown-timeout", type=float, default=30.0,
+                   help="seconds to finish running jobs on SIGTERM/SIGINT (default 30)")
+    p.add_argument("--burst", action="store_true", help="process what is ready, then exit")
+    p.add_argument("--verbose", "-v", action="store_true")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("info", help="counts per state of each queue, and live workers")
+    p.add_argument("--queue", action="append", help="only this queue (repeatable)")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("jobs", help="list the jobs of a queue in a state")
+    p.add_argument("queue")
+    p.add_argument("--state", default="failed")
+    p.add_argument("--type")
+    p.add_argument("--start", type=int, default=0)
+    p.add_argument("--count", type=int, default=20)
+    p.set_defaults(func=cmd_jobs)
+
+    p = sub.add_parser("retry", help="put failed jobs back in line")
+    p.add_argument("queue")
+    p.add_argument("ids", nargs="*")
+    p.add_argument("--all", action="store_true", help="every failed job")
+    p.set_defaults(func=cmd_retry)
+
+    p = sub.add_parser("server", help="run an embedded Redis-compatible server for several processes")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=6390, help="TCP port (default 6390; 0 picks a free one)")
+    p.set_defaults(func=cmd_server)
+
+    sub.add_parser("learn", help="the course: exercises, hints and grading (see 'queuekit learn --help')")
+    return parser
+
+
+# ---- commands --------------------------------------------------------------------------------------------------
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from .server import EmbeddedServer
+
+    server = EmbeddedServer(args.host, args.port).start()
+    print(f"queuekit embedded server listening; use it with:\n  export REDIS_URL={server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _load_target(spec: str) -> Any:
+    module_name, _, attr = spec.partition(":")
+    sys.path.insert(0, os.getcwd())
+    module = importlib.import_module(module_name)
+    name = attr or "handlers"
+    if not hasattr(module, name):
+        raise ImportError(f"{module_name} has no attribute {name!r} (expected a dict of handlers, a Worker, "
+                          "a Registry or a ScriptQueue)")
+    return getattr(module, name)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from .patterns import Registry, ScriptQueue
+    from .queue import Queue
+    from .worker import Worker
+
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    target = _load_target(args.target)
+    options = dict(concurrency=args.concurrency, lease=args.lease, max_stalls=args.max_stalls,
+                   shutdown_timeout=args.shutdown_timeout)
+    if isinstance(target, Worker):
+        worker = target
+    elif isinstance(target, Registry):
+        worker = Worker(target.queue, {n: target._runner(n) for n in target.handlers}, **options)
+    elif isinstance(target, ScriptQueue):
+        options["concurrency"] = 1
+        worker = target.worker(**{k: v for k, v in options.items() if k != "concurrency"})
+    elif isinstance(target, dict):
+        worker = Worker(Queue(args.queue, url=args.url), target, **options)
+    else:
+        raise ValueError(f"{args.target} is a {type(target).__name__}; expected a dict of handlers, a Worker, "
+                         "a Registry or a ScriptQueue")
+    if args.burst:
+        done = worker.drain()
+        print(f"processed {done} jobs")
+        return 0
+    worker.run()
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .connection import connect
+    from .keys import QUEUES
+    from .queue import Queue
+
+    client = connect(args.url)
+    names = args.queue or sorted(client.smembers(QUEUES))
+    if not names:
+        print("no queues yet")
+        return 0
+    for name in names:
+        queue = Queue(name, client=client)
+        counts = queue.counts()
+        paused = " (paused)" if queue.paused else ""
+        print(f"{name}{paused}: " + "  ".join(f"{state} {n}" for state, n in counts.items()))
+        workers = queue.workers()
+        for w in workers:
+            age = (time.time() * 1000 - w["last_seen"]) / 1000
+            print(f"  worker {w['id']}  types {','.join(w['types'])}  concurrency {w['concurrency']}  "
+                  f"running {w['running']}  completed {w['completed']}  failed {w['failed']}  "
+                  f"seen {age:.1f}s ago")
+        if not workers:
+            print("  no live workers")
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from .queue import Queue
+
+    queue = Queue(args.queue, url=args.url)
+    for job in queue.jobs(args.state, type=args.type, start=args.start, count=args.count):
+        error = f"  error: {job.error}" if job.error else ""
+        print(f"#{job.id}  {job.type}  {job.state}  attempts {job.attempts_made}{error}")
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    from .queue import Queue
+
+    queue = Queue(args.queue, url=args.url)
+    if args.all:
+        ids = queue.retry_failed()
+    else:
+        ids = [i for i in args.ids if queue.retry(i)]
+    print(f"{len(ids)} job(s) back in line" + (f": {', '.join(ids)}" if ids else ""))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A tour on the embedded server: two job types, concurrency 4, progress, a retry, a failure, the counts."""
+    import asyncio
+
+    from .queue import Queue
+    from .worker import Worker
+
+    queue = Queue("demo", url=args.url)
+    queue.obliterate()
+    events: stdqueue.SimpleQueue[str] = stdqueue.SimpleQueue()
+    titles: dict[str, str] = {}
+
+    def note(template: str) -> Callable[..., None]:
+        return lambda job_id, *rest: events.put(template.format(job=titles.get(job_id, job_id), rest=rest))
+
+    queue.on("job progress", note("  {job}: {rest[0]}%"))
+    queue.on("job complete", note("  {job}: complete -> {rest[0]}"))
+    queue.on("job failed attempt", note("  {job}: attempt {rest[1]} failed ({rest[0]}), will retry"))
+    queue.on("job failed", note("  {job}: failed for good: {rest[0]}"))
+    flaky_runs: list[int] = []
+
+    def send_email(job: Any) -> str:
+        for step in range(1, 5):
+            time.sleep(0.05)
+            job.progress(step, 4)
+        if job.data.get("flaky") and not flaky_runs:
+            flaky_runs.append(1)
+            raise ConnectionError("mail server busy")
+        if job.data.get("to") == "nobody@invalid":
+            raise ValueError("no such mailbox: nobody@invalid")
+        return f"sent to {job.data['to']}"
+
+    async def resize(job: Any) -> dict[str, int]:
+        for step in (1, 2):
+            await asyncio.sleep(0.05)
+            job.progress(step, 2)
+        return {"width": job.data["width"] // 2}
+
+    print("queuekit demo: a queue on the embedded server (no Redis needed)\n")
+    specs = [("email", {"to": "ada@example.org"}, {}), ("email", {"to": "alan@example.org"}, {}),
+             ("resize", {"image": "cat.png", "width": 800}, {}), ("resize", {"image": "dog.png", "width": 640}, {}),
+             ("email", {"to": "grace@example.org", "flaky": True}, {"attempts": 3, "backoff": 100}),
+             ("email", {"to": "nobody@invalid"}, {"attempts": 2, "backoff": 100})]
+    jobs = []
+    for job_type, data, opts in specs:
+        job = queue.add(job_type, data, **opts)
+        titles[job.id or ""] = f"#{job.id} {job_type} {data.get('to') or data.get('image')}"
+        jobs.append(job)
+        print(f"created {titles[job.id or '']}" + (f" (attempts={opts['attempts']})" if opts else ""))
+    print(f"\ncounts before: {queue.counts()}\n\nworker (concurrency 4) running email (thread) and resize (asyncio):")
+    worker = Worker(queue, {"email": send_email, "resize": resize}, concurrency=4).start()
+    for job in jobs:
+        try:
+            job.wait(timeout=30)
+        except Exception:  # the doomed job: reported through its events
+            pass
+        while True:
+            try:
+                print(events.get(timeout=0.05), flush=True)
+            except stdqueue.Empty:
+                break
+    worker.stop(timeout=10)
+    time.sleep(0.1)
+    while True:
+        try:
+            print(events.get_nowait())
+        except stdqueue.Empty:
+            break
+    doomed = queue.get_job(jobs[-1].id or "")
+    assert doomed is not None
+    print(f"\nthe failed job's attempts: " + "; ".join(f"#{a['attempt']} {a['error']}" for a in doomed.failed_attempts))
+    print(f"final counts: {queue.counts()}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Task 2 — Basic operations: set a value and display one.
+
+Copy `connect_client` from task 1 (same messages), then write two functions. Each takes the redis-py `client`
+first (the original course used one global client; passing it makes the functions easy to test):
+
+1. `set_new_school(client, school_name, value)`: set in Redis the value `value` for the key `school_name`, and
+   print a confirmation with the helper `redis_print` given below (for a successful SET it prints `Reply: OK`).
+2. `display_school_value(client, school_name)`: print the value stored for the key `school_name`.
+
+The end of the file (already written) calls, in this order:
+
+    display_school_value(client, "Holberton")
+    set_new_school(client, "HolbertonSanFrancisco", "100")
+    display_school_value(client, "HolbertonSanFrancisco")
+
+Run it against the server you seeded in task 0 (or seed it: `redis-cli -p PORT set Holberton School`):
+
+    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex02_redis_op.py
+
+Expected output:
+
+    Redis client connected to the server
+    School
+    Reply: OK
+    100
+"""
+
+from __future__ import annotations
+
+import redis
+
+from queuekit.connection import connect
+from queuekit.errors import ConnectionFailed
+
+
+def redis_print(reply, error=None) -> None:
+    """Print a Redis reply the way node_redis's ``redis.print`` did: ``Reply: <reply>``, or the error's text.
+
+    redis-py answers True where Redis said OK, so True is printed as ``OK``. (Given: nothing to write here.)
+    """
+    if error is not None:
+        print(str(error))
+        return
+    if reply is True:
+        reply = "OK"
+    print(f"Reply: {reply}")
+
+
+def connect_client(url: str | None = None):
+    """Connect to Redis, print whether it worked, return the client (or None) — as in task 1."""
+    try:
+        client = connect(url)
+    except ConnectionFailed as error:
+        print(f"Redis client not connected to the server: {error}")
+        return None
+    print("Redis client connected to the server")
+    return client
+
+
+def set_new_school(client, school_name: str, value: str) -> None:
+    """Set ``school_name`` to ``value`` and print the reply with redis_print."""
+    try:
+        reply = client.set(school_name, value)
+    except redis.RedisError as error:
+        redis_print(None, error)
+        return
+    # WRONG: forgets to print the reply with redis_print
+
+
+def display_school_value(client, school_name: str) -> None:
+    """Print the value of the key ``school_name``."""
+    print(client.get(school_name))
+
+
+if __name__ == "__main__":
+    client = connect_client()
+    if client is not None:
+        display_school_value(client, "Holberton")
+        set_new_school(client, "HolbertonSanFrancisco", "100")
+        display_school_value(client, "HolbertonSanFrancisco")

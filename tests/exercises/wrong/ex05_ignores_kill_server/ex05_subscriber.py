@@ -1,0 +1,72 @@
+"""Task 5 (1/2) — The subscriber. Its partner is exercises/ex05_publisher.py.
+
+Write:
+
+1. `connect_client(url=None)`: as in task 1 (same two messages).
+2. `handle_message(message)`: print the message, then return True when it is `KILL_SERVER` (time to stop), else
+   False.
+3. `listen(client)`: subscribe to the channel `holberton school channel` (the constant `CHANNEL`), call
+   `handle_message` for every message received on it, and when it returns True unsubscribe and return (the script
+   then ends, exit status 0). `KILL_SERVER` itself is printed before the subscriber stops; a message published
+   after it is never seen.
+   Either use `client.pubsub()` directly, or queuekit's helper:
+   `queuekit.pubsub.Subscriber(CHANNEL, handler, stop_on="KILL_SERVER", client=client).run()`.
+
+Both processes must use the same server. In three terminals:
+
+    queuekit server --port 6380                                            # or use a real Redis
+    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex05_subscriber.py   # start this one first
+    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex05_publisher.py
+
+Expected output of the subscriber:
+
+    Redis client connected to the server
+    Holberton Student #1 starts course
+    Holberton Student #2 starts course
+    KILL_SERVER
+
+(and the publisher's output is described in ex05_publisher.py).
+"""
+
+from __future__ import annotations
+
+from queuekit.connection import connect
+from queuekit.errors import ConnectionFailed
+
+CHANNEL = "holberton school channel"
+
+
+def connect_client(url: str | None = None):
+    """Connect to Redis, print whether it worked, return the client (or None) — as in task 1."""
+    try:
+        client = connect(url)
+    except ConnectionFailed as error:
+        print(f"Redis client not connected to the server: {error}")
+        return None
+    print("Redis client connected to the server")
+    return client
+
+
+def handle_message(message: str) -> bool:
+    """Print ``message``; True when the subscriber should stop."""
+    print(message)
+    return False  # WRONG: never stops, even on KILL_SERVER
+
+
+def listen(client) -> None:
+    """Subscribe to CHANNEL and handle messages until handle_message returns True, then unsubscribe."""
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(CHANNEL)
+    try:
+        for item in pubsub.listen():
+            if item["type"] == "message" and handle_message(item["data"]):
+                break
+    finally:
+        pubsub.unsubscribe(CHANNEL)
+        pubsub.close()
+
+
+if __name__ == "__main__":
+    client = connect_client()
+    if client is not None:
+        listen(client)
