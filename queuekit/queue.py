@@ -17,7 +17,7 @@ from .events import EventHub
 from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_id, _job_type, now_ms
 from .keys import QUEUES, QueueKeys
 from .scripts import Scripts
-from .testing import TestMode, test_mode_for
+from .testmode import TestMode, test_mode_for
 
 if TYPE_CHECKING:
     from .worker import Worker

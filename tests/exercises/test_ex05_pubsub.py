@@ -33,7 +33,11 @@ def test_publish_message_prints_then_publishes(capsys, client) -> None:
     out = capsys.readouterr().out.splitlines()
     assert out == ["About to send hello"], (
         f"publish_message(client, 'hello', 10) should print 'About to send hello'; it printed {out!r}")
-    item = pubsub.get_message(timeout=2)
+    item = None
+    for _ in range(20):  # the first reads return the (ignored) subscribe confirmation
+        item = pubsub.get_message(timeout=0.1)
+        if item is not None:
+            break
     assert item is not None and item["data"] == "hello", (
         f"publish_message(client, 'hello', 10) should publish 'hello' on {CHANNEL!r}; a subscriber got {item!r}")
 
