@@ -291,6 +291,7 @@ class Worker:
         if self._pool is None and any(not _is_async(h) for h in self.handlers.values()):
             self._pool = _ThreadPool(self.concurrency, f"queuekit-handler-{self.id}")
         self._shas: dict[str, str] = {}
+        self._async_types = {t for t, h in self.handlers.items() if _is_async(h)}
         listener = None if burst else asyncio.create_task(self._listen(client))
         keys = self.queue.keys
         types = sorted(self.handlers)
@@ -384,6 +385,8 @@ class Worker:
                 except asyncio.TimeoutError:
                     pass
                 self._wake.clear()
+                if self._running and len(self._outcomes) < len(self._running):
+                    await asyncio.sleep(0)  # let handlers finishing right now join this round trip
         finally:
             if listener is not None:
                 listener.cancel()
@@ -464,10 +467,9 @@ class Worker:
 
     # ---- running jobs ----------------------------------------------------------------------------------------
 
-    def _start(self, job_id: str, flat: list[str], token: str) -> None:
-        fields = dict(zip(flat[0::2], flat[1::2]))
+    def _start(self, job_id: str, encoded: str, token: str) -> None:
         try:
-            job = Job.from_dict(job_id, fields, self.queue)
+            job = Job.from_dict(job_id, json.loads(encoded), self.queue)
         except ValueError as exc:
             logger.error("job %s of queue %s is corrupt: %s", job_id, self.queue.name, exc)
             self._outcomes.append([job_id, token, "fatal", f"corrupt job: {exc}", "", 0])
@@ -482,7 +484,7 @@ class Worker:
         assert self._loop is not None
         if job.opts.ttl:
             run.timer = self._loop.call_later(job.opts.ttl / 1000, self._expire, run)
-        if _is_async(handler):
+        if job.type in self._async_types:
             run.task = self._loop.create_task(self._run_async(run, handler))
         else:
             assert self._pool is not None

@@ -12,7 +12,7 @@
 -- ARGV[6]  events channel ("" = none)
 -- ARGV[7]  promote jobs due up to this time, ms (normally ARGV[1]; later in eager mode to skip backoff waits)
 --
--- Returns {next_due_ms or -1, paused 0/1, id1, {field, value, ...}, id2, {...}, ...}
+-- Returns {next_due_ms or -1, paused 0/1, id1, fields1 as a JSON object, id2, fields2, ...}
 -- where next_due_ms is the earliest time a still-delayed job of these types becomes due.
 
 local now = tonumber(ARGV[1])
@@ -72,8 +72,12 @@ while claimed < want do
     redis.call('HSET', jkey, 'state', 'active', 'token', ARGV[5], 'worker', ARGV[4], 'started', now)
     redis.call('HINCRBY', jkey, 'made', 1)
     redis.call('ZADD', KEYS[1], now + lease, best_id)
+    -- the fields travel as one JSON object: one reply line per job instead of two per field
+    local flat = redis.call('HGETALL', jkey)
+    local fields = {}
+    for f = 1, #flat, 2 do fields[flat[f]] = flat[f + 1] end
     out[#out + 1] = best_id
-    out[#out + 1] = redis.call('HGETALL', jkey)
+    out[#out + 1] = cjson.encode(fields)
     claimed = claimed + 1
     if channel ~= '' then
       redis.call('PUBLISH', channel, cjson.encode({e = 'start', id = best_id, a = {redis.call('HGET', jkey, 'type')}}))

@@ -1,0 +1,62 @@
+"""Every grader fails a deliberately wrong version of its exercise, with a message that says what is wrong.
+
+Each folder in tests/exercises/wrong/ holds the files of one wrong submission (``# WRONG`` marks the mistake).
+The grader runs in a subprocess through the runner, exactly as `queuekit learn` would run it, on the embedded
+backend (the real-Redis runs of each grader are covered by the graders' own tests).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from queuekit.learn.catalog import load_catalog
+from queuekit.learn.runner import grade
+
+ROOT = Path(__file__).resolve().parents[2]
+WRONG = Path(__file__).resolve().parent / "wrong"
+
+# (folder in wrong/, exercise, failing test (prefix), words the failure message must contain)
+CASES = [
+    ("ex00_wrong_key", "ex00_server", "test_seed_sets_holberton_to_school", ["get Holberton", "'School'"]),
+    ("ex01_wrong_message", "ex01_redis_client", "test_connected_message",
+     ["Redis client connected to the server", "Redis client connected to server"]),
+    ("ex02_no_reply", "ex02_redis_op", "test_set_new_school_sets_and_prints_reply", ["Reply: OK", "redis_print"]),
+    ("ex03_missing_await", "ex03_redis_op_async", "test_display_school_value_awaits_get",
+     ["coroutine", "await"]),
+    ("ex04_one_hset", "ex04_redis_advanced_op", "test_create_hash_prints_one_reply_per_hset",
+     ["Reply: 1", "Reply: 6", "One HSET per school"]),
+    ("ex05_ignores_kill_server", "ex05_pubsub", "test_handle_message", ["KILL_SERVER", "expected True"]),
+    ("ex05_ignores_kill_server", "ex05_pubsub", "test_subscriber_and_publisher_processes",
+     ["still running", "KILL_SERVER", "unsubscribe"]),
+]
+
+
+_graded: dict = {}
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(ROOT)
+
+
+@pytest.mark.parametrize("folder, exercise, test_name, words", CASES,
+                         ids=[f"{c[0]}-{c[2]}" for c in CASES])
+def test_grader_fails_the_wrong_version(catalog, folder: str, exercise: str, test_name: str,
+                                        words: list[str]) -> None:
+    ex = catalog.get(exercise)
+    files = {p.name for p in (WRONG / folder).glob("*.py")}
+    assert set(ex.files) <= files, f"wrong/{folder} must hold every file of {exercise}: {ex.files}"
+    assert any("# WRONG" in (WRONG / folder / f).read_text() for f in files), f"mark the mistake in wrong/{folder}"
+    key = (folder, exercise)
+    if key not in _graded:  # several cases share one folder: grade it once
+        _graded[key] = grade(catalog, ex, WRONG / folder, env={"QUEUEKIT_EXERCISE_BACKENDS": "embedded"})
+    result = _graded[key]
+    assert result.status == "fail", f"the grader of {exercise} did not fail wrong/{folder}: {result.to_dict()}"
+    failing = [t for t in result.tests if t.name.startswith(test_name) and t.status in ("fail", "error")]
+    assert failing, (f"expected {test_name} to fail on wrong/{folder}; failing tests: "
+                     f"{[t.name for t in result.tests if t.status != 'pass']}")
+    message = failing[0].message or ""
+    missing = [w for w in words if w not in message]
+    assert not missing, f"the failure message lacks {missing}; it reads:\n{message}"
