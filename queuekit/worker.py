@@ -133,6 +133,9 @@ class Worker:
         self._running: dict[str, _Run] = {}
         self._outcomes: list[list[Any]] = []
         self._pool: _ThreadPool | None = None
+        self._handoff: list[tuple[_Run, list[Any]]] = []
+        self._handoff_lock = threading.Lock()
+        self._handoff_scheduled = False
         self._seq = 0
         self.error: BaseException | None = None
 
@@ -316,7 +319,7 @@ class Worker:
                 outcomes, self._outcomes = self._outcomes, []
                 if outcomes:
                     calls.append(("finish", [keys.active, keys.complete, keys.failed, keys.base],
-                                  [now_ms(), self.queue.channel, len(outcomes)] + [x for o in outcomes for x in o]))
+                                  [now_ms(), self.queue.channel, json.dumps(outcomes, separators=(",", ":"))]))
                     finished_since_clean = True
                 free = 0 if self._stopping else self.concurrency - len(self._running)
                 if free > 0:
@@ -356,9 +359,10 @@ class Worker:
                     if name == "finish":
                         self._after_finish(outcomes, reply)
                     elif name == "claim":
-                        next_due = None if int(reply[0]) < 0 else int(reply[0]) / 1000
-                        for i in range(2, len(reply), 2):
-                            self._start(reply[i], reply[i + 1], args[4])
+                        due, _paused, jobs = json.loads(reply) if isinstance(reply, str) else (-1, 0, [])
+                        next_due = None if due < 0 else due / 1000
+                        for job_id, fields in jobs if isinstance(jobs, list) else ():  # cjson: {} when empty
+                            self._start(job_id, fields, args[4])
                             claimed += 1
                     elif name == "extend":
                         for job_id in reply:
@@ -380,10 +384,9 @@ class Worker:
                     wait = min(wait, max(0.001, next_due - time.time()))
                 if self._stopping and self._deadline is not None:
                     wait = min(wait, max(0.001, self._deadline - time.monotonic()))
-                try:
-                    await asyncio.wait_for(self._wake.wait(), wait)
-                except asyncio.TimeoutError:
-                    pass
+                timer = self._loop.call_later(wait, self._wake.set)  # cheaper than wait_for's extra task
+                await self._wake.wait()
+                timer.cancel()
                 self._wake.clear()
                 if self._running and len(self._outcomes) < len(self._running):
                     await asyncio.sleep(0)  # let handlers finishing right now join this round trip
@@ -424,7 +427,7 @@ class Worker:
                 if isinstance(reply, _NETWORK_ERRORS):
                     raise reply
                 logger.error("worker %s: script %s failed: %s", self.id, name, reply)
-                reply = [] if name != "claim" else [-1, 0]
+                reply = [] if name != "claim" else "[-1,0,[]]"
             results.append(reply)
         return results
 
@@ -467,9 +470,9 @@ class Worker:
 
     # ---- running jobs ----------------------------------------------------------------------------------------
 
-    def _start(self, job_id: str, encoded: str, token: str) -> None:
+    def _start(self, job_id: str, fields: dict[str, str], token: str) -> None:
         try:
-            job = Job.from_dict(job_id, json.loads(encoded), self.queue)
+            job = Job.from_dict(job_id, fields, self.queue)
         except ValueError as exc:
             logger.error("job %s of queue %s is corrupt: %s", job_id, self.queue.name, exc)
             self._outcomes.append([job_id, token, "fatal", f"corrupt job: {exc}", "", 0])
@@ -492,11 +495,26 @@ class Worker:
             self._pool.submit(lambda: self._run_sync(run, handler, loop))
 
     def _run_sync(self, run: _Run, handler: Handler, loop: asyncio.AbstractEventLoop) -> None:
+        """On a handler thread: run the job, then hand the outcome to the loop. Outcomes of jobs finishing close
+        together travel in one wake-up of the loop rather than one each."""
         outcome = _call_handler(run.job, handler)
+        with self._handoff_lock:
+            self._handoff.append((run, outcome))
+            if self._handoff_scheduled:
+                return
+            self._handoff_scheduled = True
         try:
-            loop.call_soon_threadsafe(self._finish, run, outcome)
+            loop.call_soon_threadsafe(self._collect)
         except RuntimeError:  # the loop is gone: the job was released at shutdown
             pass
+
+    def _collect(self) -> None:
+        """On the loop: take every outcome the handler threads handed over."""
+        with self._handoff_lock:
+            ready, self._handoff = self._handoff, []
+            self._handoff_scheduled = False
+        for run, outcome in ready:
+            self._finish(run, outcome)
 
     async def _run_async(self, run: _Run, handler: Handler) -> None:
         try:

@@ -12,7 +12,8 @@
 -- ARGV[6]  events channel ("" = none)
 -- ARGV[7]  promote jobs due up to this time, ms (normally ARGV[1]; later in eager mode to skip backoff waits)
 --
--- Returns {next_due_ms or -1, paused 0/1, id1, fields1 as a JSON object, id2, fields2, ...}
+-- Returns one JSON array [next_due_ms or -1, paused 0/1, [[id1, fields1], [id2, fields2], ...]]
+-- (fields as objects: one string to parse however many jobs and fields)
 -- where next_due_ms is the earliest time a still-delayed job of these types becomes due.
 
 local now = tonumber(ARGV[1])
@@ -52,8 +53,8 @@ for k = 0, ntypes - 1 do
 end
 
 local paused = redis.call('HGET', KEYS[2], 'paused') == '1'
-local out = {next_due, paused and 1 or 0}
-if paused then return out end
+local jobs = {}
+if paused then return cjson.encode({next_due, 1, jobs}) end
 
 -- 2. claim: repeatedly take the lowest score across the handled types
 local claimed = 0
@@ -72,12 +73,10 @@ while claimed < want do
     redis.call('HSET', jkey, 'state', 'active', 'token', ARGV[5], 'worker', ARGV[4], 'started', now)
     redis.call('HINCRBY', jkey, 'made', 1)
     redis.call('ZADD', KEYS[1], now + lease, best_id)
-    -- the fields travel as one JSON object: one reply line per job instead of two per field
     local flat = redis.call('HGETALL', jkey)
     local fields = {}
     for f = 1, #flat, 2 do fields[flat[f]] = flat[f + 1] end
-    out[#out + 1] = best_id
-    out[#out + 1] = cjson.encode(fields)
+    jobs[#jobs + 1] = {best_id, fields}
     claimed = claimed + 1
     if channel ~= '' then
       redis.call('PUBLISH', channel, cjson.encode({e = 'start', id = best_id, a = {redis.call('HGET', jkey, 'type')}}))
@@ -91,4 +90,4 @@ for k = 0, ntypes - 1 do
     redis.call('RPUSH', KEYS[6 + 3 * k], '1')
   end
 end
-return out
+return cjson.encode({next_due, 0, jobs})
