@@ -328,7 +328,7 @@ class Worker:
                     calls.append(("claim", claim_keys, [now_ms(), free, self.lease_ms, self.id,
                                                         f"{self.id}:{self._seq}", self.queue.channel,
                                                         promote_until]))
-                beat = now >= next_beat and not burst
+                beat = now >= next_beat
                 if beat:
                     pairs = [x for run in self._running.values() for x in (run.job.id, run.token)]
                     calls.append(("extend", [keys.active, keys.job_prefix], [now_ms() + self.lease_ms, *pairs]))
@@ -345,10 +345,20 @@ class Worker:
                                       [now_ms(), -1 if keep is None else keep, -1 if age is None else age, 10000]))
                     next_clean, finished_since_clean = now + 1.0, False
                 try:
-                    replies = await self._execute(client, calls, beat)
+                    replies = await self._execute(client, calls, beat and not burst)
                     retry_pause = 0.05
                 except _NETWORK_ERRORS as exc:
                     self._outcomes[:0] = outcomes  # nothing is lost: report them on the next try
+                    if self._stopping and self._deadline is not None and now > self._deadline + 5:
+                        # Redis stays unreachable past the shutdown deadline: stop anyway. The jobs whose outcome
+                        # could not be reported are still active in Redis; the stalled sweep recovers them once
+                        # their lease runs out (at-least-once: they may run again).
+                        logger.error("worker %s: stopping with %d unreported outcome(s) (Redis unreachable: %s); "
+                                     "their jobs will be recovered when their lease expires", self.id,
+                                     len(self._outcomes), exc)
+                        self._outcomes.clear()
+                        self._running.clear()
+                        break
                     logger.warning("worker %s: Redis unreachable (%s); retrying in %.2f s", self.id, exc,
                                    retry_pause)
                     await asyncio.sleep(retry_pause)
@@ -415,6 +425,7 @@ class Worker:
                                "types": sorted(self.handlers), "concurrency": self.concurrency,
                                "running": len(self._running), **self.stats}, separators=(",", ":"))
             pipe.zadd(self.queue.keys.workers, {self.id: now_ms()})
+            pipe.zremrangebyscore(self.queue.keys.workers, "-inf", now_ms() - 3_600_000)  # forget long-dead workers
             pipe.set(self.queue.keys.worker(self.id), info, px=self.lease_ms * 2)
         replies = await pipe.execute(raise_on_error=False)
         results: list[Any] = []
