@@ -71,6 +71,21 @@ def plan(adapter, workloads, n, concurrencies, args):
     return out
 
 
+def schedule(adapters, plans, run):
+    """Workload-major order: every system does one configuration back to back, so systems are
+    compared a few seconds apart rather than minutes (the load of a shared machine drifts);
+    the system order rotates from run to run so that no system always goes first."""
+    k = (run - 1) % max(1, len(adapters))
+    order = adapters[k:] + adapters[:k]
+    slots = []
+    for a in order:
+        for item in plans[a.name]:
+            workload, c = item[0], item[1]
+            slots.append(((WORKLOADS.index(workload), c or 0), a, item))
+    slots.sort(key=lambda x: x[0])  # stable: keeps the rotated system order within a slot
+    return [(a, item) for _, a, item in slots]
+
+
 # --------------------------------------------------------------------------- measuring
 def used_memory(client) -> int:
     return int(client.info("memory")["used_memory"])
@@ -299,6 +314,14 @@ def format_targets(targets) -> str:
     return "\n".join(lines)
 
 
+def _loadavg():
+    try:
+        import os
+        return [round(x, 2) for x in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None
+
+
 def environment(url) -> dict:
     meta = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "python": platform.python_version(), "platform": platform.platform()}
@@ -327,15 +350,20 @@ def environment(url) -> dict:
 
 
 def describe(a, workload, c, variant):
-    d = a.describe(workload, c, variant)
-    if workload == "memory" and not d:
+    if workload == "memory" and a.kind != "ceiling":
         via = a.describe("enqueue_bulk" if a.has_bulk else "enqueue", None, "")
-        d = f"waiting jobs, enqueued with {via}" if via else "waiting jobs"
-    return d
+        return f"waiting jobs, enqueued with {via}" if via else "waiting jobs"
+    return a.describe(workload, c, variant)
 
 
 # --------------------------------------------------------------------------- main
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt  # unwinds through run_worker's finally: the worker is stopped too
+
+
 def main(argv=None) -> int:
+    import signal
+    signal.signal(signal.SIGTERM, _sigterm)
     args = parse_args(argv)
     q = args.quiet
     url = base_url()
@@ -371,9 +399,10 @@ def main(argv=None) -> int:
     samples = {}
     plans = {a.name: plan(a, workloads, args.jobs, concurrencies, args) for a in adapters}
     t_start = time.time()
+    load_start = _loadavg()
     for run in range(1, args.runs + 1):
-        for a in adapters:
-            for workload, c, variant, jobs in plans[a.name]:
+        for a, (workload, c, variant, jobs) in schedule(adapters, plans, run):
+            if True:
                 key = (a.row_system(variant), workload, c)
                 entry = samples.setdefault(key, {
                     "kind": "peer" if a.kind in ("python", "node") else a.kind,
@@ -403,12 +432,15 @@ def main(argv=None) -> int:
     meta = environment(url)
     meta.update({"jobs": args.jobs, "runs": args.runs, "latency_jobs": args.latency_jobs,
                  "latency_rate": args.latency_rate, "skipped": skipped,
-                 "elapsed_s": round(time.time() - t_start, 1)})
+                 "elapsed_s": round(time.time() - t_start, 1),
+                 "loadavg_start": load_start, "loadavg_end": _loadavg()})
     rows = aggregate(samples, meta)
     print(format_table(rows))
     targets = check_targets(rows)
     if targets:
         print("\n" + format_targets(targets))
+    print(f"\nload average (1/5/15 min) at start {meta['loadavg_start']}, at end {meta['loadavg_end']} "
+          f"on {meta.get('cpus', '?')} CPUs; elapsed {meta['elapsed_s']} s")
     if skipped:
         print("\nskipped: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
     if args.json_path:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import statistics
@@ -68,7 +69,7 @@ def median(xs):
 def percentile(xs, q):
     """Nearest-rank percentile (q in 0..100) of a non-empty list."""
     s = sorted(xs)
-    k = max(0, min(len(s) - 1, int(round(q / 100.0 * len(s) + 0.5)) - 1))
+    k = max(0, min(len(s) - 1, math.ceil(q / 100.0 * len(s)) - 1))
     return s[k]
 
 

@@ -11,10 +11,13 @@ from urllib.parse import urlsplit, urlunsplit
 import fakeredis
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 
 from .errors import ConnectionFailed
 
-__all__ = ["connect", "connect_async", "embedded_server", "use_embedded_server", "mask_url", "resolve_url"]
+__all__ = ["connect", "connect_async", "embedded_server", "use_embedded_server", "mask_url", "resolve_url",
+           "is_cluster", "is_cluster_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +87,14 @@ def connect(url: str | None = None, *, check: bool = True, decode_responses: boo
         return fakeredis.FakeRedis(server=embedded_server(), decode_responses=decode_responses, **kwargs)
     kwargs.setdefault("socket_connect_timeout", CONNECT_TIMEOUT)
     kwargs.setdefault("socket_timeout", SOCKET_TIMEOUT)
+    cluster_url = _cluster_url(target)
+    if cluster_url is not None:
+        # RedisCluster connects (and discovers the slots) when built: an unreachable cluster fails here
+        try:
+            return redis.cluster.RedisCluster.from_url(cluster_url, decode_responses=decode_responses, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.RedisClusterException, OSError) as exc:
+            raise ConnectionFailed(f"cannot reach the Redis Cluster at {_describe(target)}: "
+                                   f"{_reason(exc)}") from None
     kwargs.setdefault("health_check_interval", 15)
     client = redis.Redis.from_url(target, decode_responses=decode_responses, **kwargs)
     if check:
@@ -102,13 +113,48 @@ def connect_async(url: str | None = None, *, decode_responses: bool = True, **kw
         return fakeredis.FakeAsyncRedis(server=embedded_server(), decode_responses=decode_responses, **kwargs)
     kwargs.setdefault("socket_connect_timeout", CONNECT_TIMEOUT)
     kwargs.setdefault("socket_timeout", SOCKET_TIMEOUT)
+    cluster_url = _cluster_url(target)
+    if cluster_url is not None:
+        return redis.asyncio.cluster.RedisCluster.from_url(cluster_url, decode_responses=decode_responses, **kwargs)
     return redis.asyncio.Redis.from_url(target, decode_responses=decode_responses, **kwargs)
+
+
+def is_cluster_url(url: str | None) -> bool:
+    """True for ``redis+cluster://...`` / ``rediss+cluster://...`` or a URL with ``?cluster=true``."""
+    return url is not None and _cluster_url(url) is not None
+
+
+def _cluster_url(url: str) -> str | None:
+    """The plain ``redis://`` URL redis-py's RedisCluster takes, if ``url`` names a cluster; else None."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    query = [q for q in parts.query.split("&") if q]
+    flags = [q for q in query if q.split("=", 1)[0].lower() == "cluster"]
+    on = any(q.split("=", 1)[-1].lower() in ("true", "1", "yes", "cluster") for q in flags)
+    if scheme.endswith("+cluster"):
+        scheme, on = scheme[: -len("+cluster")], True
+    if not on:
+        return None
+    rest = "&".join(q for q in query if q not in flags)
+    return urlunsplit((scheme, parts.netloc, parts.path, rest, parts.fragment))
+
+
+def is_cluster(client: Any) -> bool:
+    """True if ``client`` is a redis-py Redis Cluster client (sync or asyncio)."""
+    return isinstance(client, (redis.cluster.RedisCluster, redis.asyncio.cluster.RedisCluster))
+
+
+def _cluster_nodes(client: Any) -> list[tuple[str, int]]:
+    nodes = client.nodes_manager.startup_nodes.values()
+    return sorted({(n.host, int(n.port)) for n in nodes})
 
 
 def describe_client(client: Any) -> str:
     """A short, password-free description of where ``client`` points (for reprs and logs)."""
     if isinstance(client, (fakeredis.FakeRedis, fakeredis.FakeAsyncRedis)):
         return "embedded"
+    if is_cluster(client):
+        return "cluster " + ",".join(f"{h}:{p}" for h, p in _cluster_nodes(client))
     kw = client.connection_pool.connection_kwargs
     if "path" in kw:
         return f"unix:{kw['path']}"
@@ -126,6 +172,8 @@ _TWIN_KEYS = ("host", "port", "db", "username", "password", "socket_timeout", "s
 
 def twin(client: Any, *, asyncio: bool = False, decode_responses: bool = True) -> Any:
     """A client to the same server as ``client`` (sync or asyncio, decoding replies to ``str`` by default)."""
+    if is_cluster(client):
+        return _cluster_twin(client, asyncio=asyncio, decode_responses=decode_responses)
     kwargs = client.connection_pool.connection_kwargs
     if isinstance(client, (fakeredis.FakeRedis, fakeredis.FakeAsyncRedis)):
         cls = fakeredis.FakeAsyncRedis if asyncio else fakeredis.FakeRedis
@@ -140,3 +188,23 @@ def twin(client: Any, *, asyncio: bool = False, decode_responses: bool = True) -
         return (redis.asyncio.Redis if asyncio else redis.Redis)(connection_pool=pool)
     cls2 = redis.asyncio.Redis if asyncio else redis.Redis
     return cls2(decode_responses=decode_responses, **keep)
+
+
+_CLUSTER_TWIN_KEYS = ("username", "password", "socket_timeout", "socket_connect_timeout", "client_name", "ssl",
+                      "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs")
+
+
+def _cluster_twin(client: Any, *, asyncio: bool, decode_responses: bool) -> Any:
+    """A new cluster client (sync or asyncio) to the same cluster, with the same credentials and timeouts."""
+    if isinstance(client, redis.cluster.RedisCluster):
+        kwargs = client.get_connection_kwargs()
+    else:
+        kwargs = client.connection_kwargs
+    keep = {k: kwargs[k] for k in _CLUSTER_TWIN_KEYS if kwargs.get(k) is not None}
+    if keep.get("ssl") is False:
+        keep.pop("ssl")
+    if asyncio:
+        nodes = [redis.asyncio.cluster.ClusterNode(h, p) for h, p in _cluster_nodes(client)]
+        return redis.asyncio.cluster.RedisCluster(startup_nodes=nodes, decode_responses=decode_responses, **keep)
+    sync_nodes = [redis.cluster.ClusterNode(h, p) for h, p in _cluster_nodes(client)]
+    return redis.cluster.RedisCluster(startup_nodes=sync_nodes, decode_responses=decode_responses, **keep)

@@ -211,16 +211,17 @@ def timeline(source: Any, *, ax: Any = None, limit: int = 200, title: str = "Job
     if not jobs:
         ax.set_title(f"{title}: no finished jobs yet")
         return _result(fig, ax)
-    origin = min(j.created_at or j.started_at or 0 for j in jobs)
+    # the producer stamps created_at and the worker started_at: on a busy machine they may disagree by a few ms
+    origin = min(min(j.created_at or j.started_at or 0, j.started_at or 0) for j in jobs)
     for row, job in enumerate(jobs):
         start = ((job.started_at or 0) - origin) / 1000
         end = ((job.finished_at or 0) - origin) / 1000
-        created = ((job.created_at or job.started_at or 0) - origin) / 1000
+        created = min(start, ((job.created_at or job.started_at or 0) - origin) / 1000)
         color = _COLORS.get(str(job.state), "#adb5bd")
         ax.hlines(row, created, start, color="#adb5bd", linewidth=1)
         ax.hlines(row, start, max(end, start + 0.0005), color=color, linewidth=6)
     ax.set_yticks(range(len(jobs)))
-    ax.set_yticklabels([f"#{j.id} {j.type}"[:24] for j in jobs], fontsize=8)
+    ax.set_yticklabels([f"#{j.id} {j.type}"[:32] for j in jobs], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("seconds since the first job was created")
     ax.set_title(f"{title} (grey: waiting, colour: running; green complete, red failed)", fontsize=10)

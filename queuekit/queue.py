@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import fakeredis
 import redis
 
-from .connection import connect, resolve_url, twin
+from .connection import (connect, connect_async, describe_client, is_cluster, is_cluster_url, resolve_url,
+                         twin)
 from .errors import QueuekitError, ValidationError
 from .events import EventHub
 from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_id, _job_type, now_ms
@@ -80,6 +81,8 @@ class Queue:
         if self.url:
             import redis.asyncio
 
+            if is_cluster_url(self.url):
+                return connect_async(self.url)
             return redis.asyncio.Redis.from_url(self.url, decode_responses=True)
         return twin(self.client, asyncio=True)
 
@@ -93,6 +96,8 @@ class Queue:
         kw = self.client.get_connection_kwargs()
         server = kw.get("server") if isinstance(self.client, fakeredis.FakeRedis) else None
         where = id(server) if server is not None else (kw.get("host"), kw.get("port"), kw.get("db"), kw.get("path"))
+        if is_cluster(self.client):
+            where = describe_client(self.client)
         with _hubs_lock:
             hub = _hubs.get((where, self.name))
             if hub is None:

@@ -7,11 +7,31 @@ import threading
 from types import TracebackType
 
 import fakeredis
+import redis
 from fakeredis import TcpFakeServer
+from fakeredis._clients._tcp_server import TCPFakeRequestHandler
 
 __all__ = ["EmbeddedServer"]
 
 logger = logging.getLogger(__name__)
+
+
+class _RequestHandler(TCPFakeRequestHandler):
+    """fakeredis's handler closes the connection after any error reply (NOSCRIPT, WRONGTYPE, a failing script);
+    a real server keeps it open, and clients rely on that: the worker's pipelined EVALSHA loads a script on NOSCRIPT.
+    Here an error reply is sent as a reply and the connection stays open."""
+
+    def setup(self) -> None:
+        super().setup()
+        read = self.current_client.read_response
+
+        def read_response(*args: object, **kwargs: object) -> object:
+            try:
+                return read(*args, **kwargs)
+            except redis.ResponseError as exc:  # an error reply, not a broken connection
+                return exc
+
+        self.current_client.read_response = read_response  # type: ignore[method-assign]
 
 
 class EmbeddedServer:
@@ -53,6 +73,7 @@ class EmbeddedServer:
         if self._tcp is not None:
             return self
         tcp = TcpFakeServer((self.host, self._requested_port), server_type="redis", server_version=(7, 0))
+        tcp.RequestHandlerClass = _RequestHandler
         tcp.daemon_threads = True  # a client that never disconnects must not keep the process alive
         if self._store is not None:
             tcp.fake_server = self._store

@@ -294,6 +294,13 @@ class Worker:
         if self._pool is None and any(not _is_async(h) for h in self.handlers.values()):
             self._pool = _ThreadPool(self.concurrency, f"queuekit-handler-{self.id}")
         self._shas: dict[str, str] = {}
+        try:
+            # Load every script before the first round trip: a NOSCRIPT reply inside a pipeline is run again after
+            # the calls that follow it, out of order (a claim would run before the finish that re-queued a job).
+            for name, source in SOURCES.items():
+                self._shas[name] = await client.script_load(source)
+        except _NETWORK_ERRORS:
+            pass  # Redis is not reachable yet: each script is loaded on its first NOSCRIPT instead
         self._async_types = {t for t, h in self.handlers.items() if _is_async(h)}
         listener = None if burst else asyncio.create_task(self._listen(client))
         keys = self.queue.keys
@@ -419,7 +426,9 @@ class Worker:
             return []
         pipe = client.pipeline(transaction=False)
         for name, keys, args in calls:
-            pipe.evalsha(self._sha(name), len(keys), *keys, *args)
+            # execute_command, not pipe.evalsha: redis-py's cluster pipelines refuse the evalsha method, though
+            # every key of a call shares the queue's hash tag (one slot, one node, still one round trip)
+            pipe.execute_command("EVALSHA", self._sha(name), len(keys), *keys, *args)
         if beat:
             info = json.dumps({"id": self.id, "host": socket.gethostname(), "pid": os.getpid(),
                                "types": sorted(self.handlers), "concurrency": self.concurrency,

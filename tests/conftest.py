@@ -26,6 +26,8 @@ import fakeredis
 import pytest
 import redis
 
+pytest_plugins = ["pytester"]  # test_extras runs a user's test suite using the qk_* fixtures
+
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
@@ -151,7 +153,7 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
     procs: list[subprocess.Popen[str]] = []
 
     def start(url: str, *args: str, cli: bool = False) -> subprocess.Popen[str]:
-        env = {**os.environ, "REDIS_URL": url, "PYTHONPATH": str(TESTS), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "REDIS_URL": url, "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])), "PYTHONUNBUFFERED": "1"}
         if cli:
             cmd = [shutil.which("queuekit") or "queuekit", "--url", url, "worker", *args]
         else:

@@ -28,6 +28,8 @@ from queuekit import Queue, Worker
 REAL_REDIS_URL = "redis://127.0.0.1:6379/1"
 #: hash: job id -> how many times its handler completed
 RUNS = "qk-test:runs"
+#: hash: worker pid -> how many jobs its handlers completed
+PIDS = "qk-test:pids"
 #: list: "<job id>:<pid>" each time a slow handler started
 STARTED = "qk-test:started"
 
@@ -51,6 +53,27 @@ def make_queue(backend: Backend, name: str = "test", **options: Any) -> Queue:
     if backend.url is None:
         return Queue(name, client=fakeredis.FakeRedis(server=backend.server, decode_responses=True), **options)
     return Queue(name, url=backend.url, **options)
+
+
+def snapshot(client: redis.Redis) -> dict[str, Any]:
+    """Every key of the database with its type and content, to prove a refused call changed nothing."""
+    out: dict[str, Any] = {}
+    for key in client.scan_iter(count=1000):
+        kind = client.type(key)
+        if kind == "string":
+            value: Any = client.get(key)
+        elif kind == "hash":
+            value = client.hgetall(key)
+        elif kind == "list":
+            value = client.lrange(key, 0, -1)
+        elif kind == "set":
+            value = sorted(client.smembers(key))
+        elif kind == "zset":
+            value = client.zrange(key, 0, -1, withscores=True)
+        else:
+            value = None
+        out[key] = (kind, value)
+    return out
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02,
@@ -80,7 +103,10 @@ def _counter() -> redis.Redis:
 
 def record(job: Any) -> int:
     """Count one completion of ``job``."""
-    _counter().hincrby(RUNS, job.id, 1)
+    pipe = _counter().pipeline(transaction=False)
+    pipe.hincrby(RUNS, job.id, 1)
+    pipe.hincrby(PIDS, str(os.getpid()), 1)
+    pipe.execute()
     return os.getpid()
 
 

@@ -244,3 +244,38 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
         if time.monotonic() >= deadline:
             return False
         time.sleep(interval)
+
+
+def start_app(file_name: str, redis_url: str, timeout: float = 30.0) -> tuple[Script, str]:
+    """Start a learner's web app (``python FILE`` with ``PORT`` set) and wait until it accepts connections.
+
+    Returns the script and the base URL. Fails the test with the app's output when it does not come up.
+    """
+    import pytest
+
+    port = free_port()
+    script = Script(file_name, redis_url, env={"PORT": str(port)})
+
+    def listening() -> bool:
+        if not script.running:
+            return True
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+    wait_until(listening, timeout=timeout, interval=0.1)
+    if not script.running:
+        script.stop()
+        pytest.fail(f"`PORT={port} python {file_name}` ended before serving anything (exit status "
+                    f"{script.proc.returncode}). It must start uvicorn on the port in $PORT (1245 by default).\n"
+                    f"Its output:\n{show_lines((script.lines + script.errors)[-15:])}", pytrace=False)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            pass
+    except OSError:
+        script.stop()
+        pytest.fail(f"`PORT={port} python {file_name}` was not listening on port {port} after {timeout:g} s. "
+                    f"Does it read $PORT?\nIts output:\n{show_lines((script.lines + script.errors)[-15:])}",
+                    pytrace=False)
+    return script, f"http://127.0.0.1:{port}"

@@ -1,0 +1,259 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: lessons///ipynb,lessons/py///py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 09 · Inside queuekit: Lua scripts, leases and a killed worker
+#
+# The original course stops at task 13. From here on we look at what it never shows: how a queue that does not
+# lose jobs is built. Three ideas carry everything:
+#
+# 1. **a job's state lives in Redis keys**: sorted sets (zsets) hold the lines of waiting, running and finished
+#    jobs, a hash holds each job;
+# 2. **every change of state is one Lua script**, so it is atomic (lesson 07): two workers can never take the same
+#    job, and a job is never half-moved;
+# 3. **a worker holds a running job under a *lease***, a deadline it keeps pushing back while alive. If the
+#    worker dies, the deadline passes and another worker puts the job back in line. We will kill a worker
+#    process with `SIGKILL` (no chance to clean up) and watch its job come back.
+
+# %% [markdown]
+# ## 1. The scripts
+#
+# queuekit's Lua scripts are plain files in `queuekit/lua/`. Each starts with a comment that says what it does
+# and which keys and arguments it takes. Here is the first line of each:
+
+# %%
+from queuekit.scripts import SOURCES
+
+for name, source in sorted(SOURCES.items()):
+    print(f"{name + '.lua':14} {source.splitlines()[0].split(':', 1)[1].strip()}")
+assert {"enqueue", "claim", "extend", "finish", "sweep"} <= set(SOURCES)
+
+# %% [markdown]
+# The heart of the queue is `claim.lua`, run by a worker when it has a free slot. Its header, then the lines that
+# take one job: remove it from the waiting line, mark it active, and put it in the `active` zset with a score
+# equal to its **lease deadline**.
+
+# %%
+claim = SOURCES["claim"].splitlines()
+print("\n".join(line for line in claim if line.startswith("--")))
+print("   ...")
+start = next(n for n, line in enumerate(claim) if "ZREM', KEYS[4 + 3 * best_k]" in line)
+print("\n".join(claim[start:start + 6]))
+assert any("now + lease" in line for line in claim)
+
+# %% [markdown]
+# ## 2. The keys of a queue
+#
+# Let us create a queue with three jobs and list its keys. All of them start with `qk:{name}:`; the braces are a
+# *hash tag* that keeps a queue's keys together on one node of a Redis Cluster, so a script can touch them all.
+
+# %%
+from queuekit import JobState, Queue
+
+queue = Queue("inside")
+queue.obliterate()
+for n in range(3):
+    queue.add("resize", {"image": f"photo{n}.png"}, priority="high" if n == 2 else "normal")
+
+client = queue.client
+for key in sorted(client.scan_iter(match="qk:{inside}:*")):
+    print(f"{client.type(key):7} {key}")
+
+waiting = client.zrange(queue.keys.wait("resize"), 0, -1, withscores=True)
+print("waiting line (id, score):", waiting)
+assert [job_id for job_id, _ in waiting] == ["3", "1", "2"]   # the high-priority job is first in line
+
+# %% [markdown]
+# The waiting line is a zset ordered by score: the priority in the high part of the number, the arrival order in
+# the low part. So the lowest score is always "the most urgent job that has waited longest", and a worker takes
+# it with one `ZRANGE key 0 0`.
+#
+# ## 3. A job while it runs
+#
+# We start a worker whose handler waits for our signal, so we can look at Redis while the job is *active*.
+
+# %%
+import threading
+import time
+
+release = threading.Event()
+
+
+def resize(job):
+    release.wait(10)          # hold the job until the notebook says go
+    return f"resized {job.data['image']}"
+
+
+def wait_until(condition, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
+
+
+worker = queue.process("resize", resize, lease=5)
+wait_until(lambda: queue.counts()["active"] == 1)
+
+active_id, deadline_ms = client.zrange(queue.keys.active, 0, -1, withscores=True)[0]
+job_hash = client.hgetall(queue.keys.job(active_id))
+now_ms = time.time() * 1000
+print(f"job {active_id} is active; its lease ends in {(deadline_ms - now_ms) / 1000:.1f} s")
+print({k: job_hash[k] for k in ("state", "worker", "token", "made")})
+assert active_id == "3" and job_hash["state"] == "active" and job_hash["worker"] == worker.id
+assert 0 < deadline_ms - now_ms <= 5000     # the lease: at most 5 s from now, renewed while the worker lives
+
+release.set()
+wait_until(lambda: queue.counts()["complete"] == 3)
+worker.stop()
+assert queue.get_job("3").result == "resized photo2.png"
+
+# %% [markdown]
+# While the worker lives it *renews* its leases (a heartbeat, every third of the lease) with `extend.lua`. When the
+# job ends, `finish.lua` moves it to `complete` or `failed`, **but only if the worker still holds the lease**: each
+# claim gets a random *token*, and `finish` checks it. A worker that lost its lease cannot overwrite what another
+# worker did.
+#
+# ## 4. Atomic claims: no job runs twice
+#
+# Four workers, four jobs at a time each, 200 jobs: if two workers could ever take the same job, some job would
+# run twice. Because a claim is one script, none does.
+
+# %%
+import collections
+
+runs = collections.Counter()
+lock = threading.Lock()
+
+
+def count(job):
+    with lock:
+        runs[job.id] += 1
+
+
+queue.obliterate()
+queue.add_bulk([("count", {"n": n}) for n in range(200)])
+pool = [queue.process("count", count, concurrency=4) for _ in range(4)]
+wait_until(lambda: queue.counts()["complete"] == 200)
+for w in pool:
+    w.stop()
+assert len(runs) == 200 and set(runs.values()) == {1}     # every job ran exactly once
+print("200 jobs, 4 workers:", collections.Counter(w.stats["completed"] for w in pool))
+
+# %% [markdown]
+# ## 5. Kill a worker, watch the job come back
+#
+# Now the real test. We need a worker in **another process**, so we can kill it for good. Processes cannot share
+# the in-process store, so we start an `EmbeddedServer` (a TCP server, lesson 00) and point both the notebook and
+# the worker process at it.
+#
+# The worker process has a slow handler (it would take a minute) and a short lease of 1 second, renewed while it
+# lives. Once it has taken the job, we send it `SIGKILL`: the operating system ends it on the spot. It cannot
+# finish the job, tell Redis, or release anything.
+
+# %%
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from queuekit.server import EmbeddedServer
+
+server = EmbeddedServer(port=0).start()
+shared = Queue("inside", url=server.url)
+shared.obliterate()
+
+WORKER = '''
+import time
+from queuekit import Queue, Worker
+
+def slow(job):
+    time.sleep(60)            # far longer than we will let it live
+    return "done by the doomed worker"
+
+Worker(Queue("inside"), {"slow": slow}, lease=1.0).run()
+'''
+folder = Path(tempfile.mkdtemp(prefix="lesson09-"))
+(folder / "doomed_worker.py").write_text(WORKER)
+doomed = subprocess.Popen([sys.executable, "doomed_worker.py"], cwd=folder, env={**os.environ, "REDIS_URL": server.url},
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+job = shared.add("slow", {"video": "holiday.mp4"})
+wait_until(lambda: shared.get_job(job.id).state == JobState.ACTIVE, timeout=30)
+taken = shared.get_job(job.id)
+print(f"job {job.id} taken by worker {taken.worker} (process {doomed.pid})")
+assert f":{doomed.pid}:" in taken.worker
+
+# %%
+doomed.send_signal(signal.SIGKILL)
+doomed.wait(timeout=10)
+print("worker killed; exit status", doomed.returncode)
+assert doomed.returncode == -signal.SIGKILL
+
+time.sleep(1.5)          # the lease (1 s) runs out: nobody renews it any more
+after = shared.get_job(job.id)
+lease_end = shared.client.zscore(shared.keys.active, job.id)
+print(f"state: {after.state.value}; lease ended {(time.time() * 1000 - lease_end) / 1000:.1f} s ago")
+assert after.state == JobState.ACTIVE         # Redis still believes the job runs: nobody told it otherwise
+assert lease_end < time.time() * 1000         # ...but its lease has expired
+
+# %% [markdown]
+# The job is stuck in `active`, held by a dead worker. Nothing is lost, though: every worker regularly runs
+# `sweep.lua`, which finds active jobs whose lease deadline is past, records a *stall* in the job's history and
+# puts them back in line. Start a healthy worker and watch:
+
+# %%
+rescuer = shared.process("slow", lambda job: "done by the rescuer", lease=1.0)
+result = shared.get_job(job.id).wait(timeout=20)
+rescuer.stop()
+
+rescued = shared.get_job(job.id)
+print("result:", result)
+print("history:", [(a["kind"], a["error"]) for a in rescued.failed_attempts])
+assert result == "done by the rescuer"
+assert rescued.state == JobState.COMPLETE and rescued.stalls == 1
+assert rescued.failed_attempts[0]["kind"] == "stalled"
+rescued
+
+# %% [markdown]
+# This is **at-least-once delivery**: a job is never lost, but a job whose worker died mid-way runs again. So a
+# handler should be safe to run twice (*idempotent*): "set the seat count to X" rather than "decrement it", or
+# remember what was already done. `max_stalls` (1 by default) bounds it: a job that keeps killing its workers fails
+# for good instead of bringing down the whole pool.
+
+# %%
+shared.obliterate()
+shared.events.close()      # stop listening to this queue's events before the server goes away
+server.stop()
+queue.obliterate()
+
+# %% [markdown]
+# ## Grade an exercise here
+#
+# The exercise on killed workers belongs with scaling out (lesson 11). Here we grade the course's first processor
+# (task 7, `ex07_job_processor`): you now know what its worker does inside.
+
+# %%
+from queuekit.display import results_table
+from queuekit.learn import check
+
+result = check("ex07_job_processor")
+assert result.status in ("pass", "fail", "error")
+results_table(result)
+
+# %% [markdown]
+# ## Your exercises
+#
+# * Read `queuekit/lua/finish.lua` and find the line that refuses an outcome from a worker that lost its lease.
+# * Then the pool-of-workers exercise (a pool of worker processes that survives a killed worker), listed by
+#   `queuekit learn list` after task 13.
+#
+# Next lesson: retries, backoff, delays and priorities.

@@ -1,0 +1,91 @@
+"""Task 8 — Track progress and errors: the creator of 11 jobs.
+
+Write `create_jobs(queue, jobs)`: for each dict of `jobs` (the list `JOBS` below, in order):
+
+- create a job of type `push_notification_code_2` with that dict as data;
+- listen to its events and print, with the job's id in place of JOB_ID:
+  - on `complete`:  `Notification job #JOB_ID completed`
+  - on `failed`:    `Notification job #JOB_ID failed: ERROR`          (the listener receives the error message)
+  - on `progress`:  `Notification job #JOB_ID PERCENTAGE% complete`   (the listener receives percent, data)
+- save it and print `Notification job created: JOB_ID` (no `#` on this line, as in the original);
+- return the list of saved jobs, in order.
+
+Careful with `lambda` in a loop: a lambda sees the variable's *last* value when it runs. Give each job its own
+variable (`lambda result: ...`) or write a small function that creates one job.
+
+The end of the file (given) creates the jobs, then waits until every job finished (with `wait_for_jobs`) so
+that the listeners can print, and ends. The processor is task 9 (ex09_job_processor.py), another process.
+
+Run it with the processor of task 9, both on one fresh server:
+
+    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex08_job_creator.py      # terminal 1
+    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex09_job_processor.py    # terminal 2
+
+Terminal 1 prints `Notification job created: 1` ... `Notification job created: 11`, then, as the processor works
+(two jobs at a time, so lines of two jobs may interleave):
+
+    Notification job #1 0% complete
+    Notification job #2 0% complete
+    Notification job #1 failed: Phone number 4153518780 is blacklisted
+    Notification job #2 failed: Phone number 4153518781 is blacklisted
+    Notification job #3 0% complete
+    Notification job #3 50% complete
+    Notification job #4 0% complete
+    Notification job #4 50% complete
+    Notification job #3 completed
+    Notification job #4 completed
+    ... (jobs 5 to 11 the same way: 0%, 50%, completed)
+"""
+
+from __future__ import annotations
+
+from queuekit import Queue
+from queuekit.errors import JobFailed, WaitTimeout
+
+JOB_TYPE = "push_notification_code_2"
+
+JOBS = [
+    {"phoneNumber": "4153518780", "message": "This is the code 1234 to verify your account"},
+    {"phoneNumber": "4153518781", "message": "This is the code 4562 to verify your account"},
+    {"phoneNumber": "4153518743", "message": "This is the code 4321 to verify your account"},
+    {"phoneNumber": "4153538781", "message": "This is the code 4562 to verify your account"},
+    {"phoneNumber": "4153118782", "message": "This is the code 4321 to verify your account"},
+    {"phoneNumber": "4153718781", "message": "This is the code 4562 to verify your account"},
+    {"phoneNumber": "4159518782", "message": "This is the code 4321 to verify your account"},
+    {"phoneNumber": "4158718781", "message": "This is the code 4562 to verify your account"},
+    {"phoneNumber": "4153818782", "message": "This is the code 4321 to verify your account"},
+    {"phoneNumber": "4154318781", "message": "This is the code 4562 to verify your account"},
+    {"phoneNumber": "4151218782", "message": "This is the code 4321 to verify your account"},
+]
+
+
+def create_jobs(queue: Queue, jobs: list[dict]) -> list:
+    """Create one push_notification_code_2 job per dict, with the three listeners; return the saved jobs."""
+    created = []  # WRONG: the lambdas below see the last job of the loop
+    for data in jobs:
+        job = queue.create(JOB_TYPE, data)
+        job.on("complete", lambda result: print(f"Notification job #{job.id} completed"))
+        job.on("failed", lambda error: print(f"Notification job #{job.id} failed: {error}"))
+        job.on("progress", lambda percent, data: print(f"Notification job #{job.id} {percent}% complete"))
+        job.save()
+        print(f"Notification job created: {job.id}")
+        created.append(job)
+    return created
+
+
+def wait_for_jobs(jobs: list, timeout: float = 60.0) -> None:
+    """Wait until every job finished (completed or failed), then a moment more for the last listeners. (Given.)"""
+    import time
+
+    for job in jobs:
+        try:
+            job.wait(timeout)
+        except (JobFailed, WaitTimeout):
+            pass
+    time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    queue = Queue()
+    created = create_jobs(queue, JOBS)
+    wait_for_jobs(created)

@@ -1,0 +1,381 @@
+"""The producer's side: creating jobs (fluent and keyword), validation that writes nothing, priorities, delays,
+custom ids, bulk add, retention, reading, listing, retry, remove, clean, pause and resume."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from fixtures import make_queue, snapshot, wait_until
+from queuekit import Job, Worker
+from queuekit.errors import JobNotFound, QueuekitError, ValidationError
+
+pytestmark = pytest.mark.timeout(30)
+
+EMPTY = {"inactive": 0, "active": 0, "delayed": 0, "complete": 0, "failed": 0}
+
+
+def _counts(**changes: int) -> dict[str, int]:
+    return {**EMPTY, **changes}
+
+
+# ---- creating jobs ------------------------------------------------------------------------------------------------
+
+def test_a_job_is_created_in_kue_fluent_style(queue):
+    # Given a job built with chained setters
+    job = (queue.create("email", {"to": "ada@example.org"}).priority("high").attempts(3)
+           .backoff({"type": "exponential", "delay": 100}).ttl(5000).remove_on_complete(False))
+
+    # When it is saved
+    returned = job.save()
+
+    # Then it is stored, waiting, with every option
+    assert returned is job and job.id == "1" and job.state == "inactive"
+    stored = queue.get_job(job.id)
+    assert stored.type == "email" and stored.data == {"to": "ada@example.org"} and stored.state == "inactive"
+    assert stored.opts.priority == -10 and stored.opts.attempts == 3 and stored.opts.ttl == 5000
+    assert stored.opts.backoff == {"type": "exponential", "delay": 100}
+
+
+def test_a_job_is_created_with_keyword_arguments(queue):
+    # When a job is added in one call
+    job = queue.add("email", {"to": "alan@example.org"}, priority=7, attempts=2, backoff=250, ttl=timedelta(seconds=2))
+
+    # Then the stored job has the options, durations in ms
+    stored = queue.get_job(job.id)
+    assert stored.opts.priority == 7 and stored.opts.attempts == 2 and stored.opts.ttl == 2000
+    assert stored.opts.backoff == {"type": "fixed", "delay": 250}
+    assert queue.counts() == _counts(inactive=1)
+
+
+# ---- bad input: a clear error, and nothing written ----------------------------------------------------------------
+
+class Opaque:
+    pass
+
+
+BAD_INPUTS = [
+    pytest.param(lambda q: q.add("t", {"when": datetime(2026, 1, 1)}), "data['when']", id="data-not-json"),
+    pytest.param(lambda q: q.add("t", {"a": [1, {"b": Opaque()}]}), "data['a'][1]['b']", id="nested-not-json"),
+    pytest.param(lambda q: q.add("t", {"blob": "x" * (600 * 1024)}), "over the limit", id="data-too-big"),
+    pytest.param(lambda q: q.add("t", {}, priority="urgent"), "unknown priority 'urgent'", id="priority-name"),
+    pytest.param(lambda q: q.create("t").priority("urgent").save(), "unknown priority", id="fluent-priority"),
+    pytest.param(lambda q: q.add("t", {}, delay=-1), "delay", id="negative-delay"),
+    pytest.param(lambda q: q.add("t", {}, attempts=-1), "attempts", id="negative-attempts"),
+    pytest.param(lambda q: q.add("t", {}, attempts=0), "attempts", id="zero-attempts"),
+    pytest.param(lambda q: q.add("t", {}, ttl=-5), "ttl", id="negative-ttl"),
+    pytest.param(lambda q: q.create("t").ttl(-5).save(), "ttl", id="fluent-negative-ttl"),
+    pytest.param(lambda q: q.add("", {}), "non-empty string", id="empty-type"),
+    pytest.param(lambda q: q.add(42, {}), "non-empty string", id="type-not-a-string"),
+    pytest.param(lambda q: q.add("t", {}, job_id="123"), "reserved", id="all-digit-custom-id"),
+    pytest.param(lambda q: q.add_bulk([("t", {"ok": 1}), ("t", {"bad": {1, 2}})]), "data['bad']", id="bulk-one-bad"),
+]
+
+
+@pytest.mark.parametrize("bad_call, message", BAD_INPUTS)
+def test_bad_input_raises_a_clear_validation_error_and_writes_nothing(backend, queue, bad_call, message):
+    # Given a queue that already holds a job (so its keys and counters exist)
+    queue.add("t", {"fine": True})
+    before = snapshot(backend.client)
+    size = backend.client.dbsize()
+
+    # When a call with bad input is made
+    with pytest.raises(ValidationError) as refused:
+        bad_call(queue)
+
+    # Then the error says what is wrong, and Redis is exactly as it was
+    assert message in str(refused.value)
+    assert backend.client.dbsize() == size
+    assert snapshot(backend.client) == before
+
+
+def test_validation_errors_are_readable(queue):
+    # The messages a learner sees, word for word where it matters
+    with pytest.raises(ValidationError, match=r"data\['when'\].*datetime is not JSON-serializable"):
+        queue.add("t", {"when": datetime(2026, 1, 1)})
+    with pytest.raises(ValidationError, match=r"over the limit of 524288 bytes"):
+        queue.add("t", "x" * (600 * 1024))
+    with pytest.raises(ValidationError, match=r"expected one of low, normal, medium, high, critical"):
+        queue.add("t", priority="urgent")
+    with pytest.raises(ValidationError, match=r"^delay: expected 0 or more milliseconds, got -1$"):
+        queue.add("t", delay=-1)
+    with pytest.raises(ValidationError, match=r"^type: expected a non-empty string naming the job type, got ''$"):
+        queue.add("")
+
+
+def test_get_job_of_an_unknown_id_returns_none(queue):
+    queue.add("t")
+    assert queue.get_job("nope") is None
+    assert queue.get_job(999) is None
+    with pytest.raises(JobNotFound):
+        Job("t", id="999", _queue=queue).refresh()
+
+
+def test_a_job_hash_corrupted_by_hand_fails_that_job_with_a_clear_reason_and_the_worker_survives(backend, queue,
+                                                                                                   worker):
+    # Given a job whose data was overwritten by hand with something that is not JSON, then a good job
+    bad = queue.add("t", {"n": 1})
+    backend.client.hset(queue.keys.job(bad.id), "data", "{not json")
+    good = queue.add("t", {"n": 2})
+
+    # When a worker runs them
+    worker({"t": lambda job: job.data["n"] * 10})
+
+    # Then the corrupt one fails for good with the reason, and the worker goes on to the next job
+    assert good.wait(timeout=10) == 20
+    wait_until(lambda: queue.counts()["failed"] == 1, message="the corrupt job failed")
+    assert backend.client.hget(queue.keys.job(bad.id), "state") == "failed"
+    error = backend.client.hget(queue.keys.job(bad.id), "error")
+    assert error == "corrupt job: field 'data' is not valid JSON: '{not json'"
+    # ... and reading it back says which job is corrupt and why, instead of crashing on it
+    with pytest.raises(QueuekitError, match=r"job 1 in queue test is corrupt: field 'data' is not valid JSON"):
+        queue.get_job(bad.id)
+
+
+# ---- priorities and delays ----------------------------------------------------------------------------------------
+
+def test_jobs_run_by_priority_then_in_arrival_order(queue):
+    # Given jobs of named and numeric priorities, added out of order
+    for name, priority in [("low", "low"), ("n1", "normal"), ("crit", "critical"), ("n2", 0), ("minus3", -3),
+                           ("high", "high"), ("plus20", 20), ("medium", "medium")]:
+        queue.add("t", {"name": name}, priority=priority)
+    order: list[str] = []
+
+    # When one worker runs them one at a time
+    Worker(queue, {"t": lambda job: order.append(job.data["name"])}).drain()
+
+    # Then lower priorities ran first, equal ones first come first served
+    assert order == ["crit", "high", "medium", "minus3", "n1", "n2", "low", "plus20"]
+
+
+@pytest.mark.parametrize("delay", [400, timedelta(milliseconds=400), "datetime"])
+def test_a_delayed_job_waits_for_its_time_then_runs(queue, worker, delay):
+    # Given a job delayed by 400 ms (as ms, a timedelta, or a datetime 400 ms from now), and a running worker
+    worker({"t": lambda job: time.time()})
+    added = time.time()
+    if delay == "datetime":
+        delay = datetime.now() + timedelta(milliseconds=400)
+    job = queue.add("t", delay=delay)
+
+    # Then it is delayed at first, and promoted and run once its time has come, not before
+    assert job.state == "delayed" and queue.counts()["delayed"] == 1
+    ran_at = job.wait(timeout=10)
+    assert ran_at - added >= 0.35
+    assert queue.counts() == _counts(complete=1)
+
+
+def test_a_promoted_job_emits_promotion(queue, worker):
+    promoted: list[str] = []
+    queue.on("job promotion", promoted.append)
+    job = queue.add("t", delay=100)
+    worker({"t": lambda job: None})
+    job.wait(timeout=10)
+    wait_until(lambda: promoted == [job.id], message="the promotion event")
+
+
+# ---- custom ids and bulk add --------------------------------------------------------------------------------------
+
+def test_a_custom_id_deduplicates(queue):
+    # Given a job saved under a custom id
+    first = queue.add("report", {"month": 1}, job_id="report-2026-01")
+
+    # When the same id is saved again, in either style
+    again = queue.add("report", {"month": 99}, job_id="report-2026-01")
+    fluent = queue.create("report", {"month": 98}).set_id("report-2026-01").save()
+
+    # Then nothing new is stored: the duplicates point at the first job
+    assert not first.duplicate and again.duplicate and fluent.duplicate
+    assert again.id == fluent.id == first.id == "report-2026-01"
+    assert queue.get_job("report-2026-01").data == {"month": 1}
+    assert queue.counts() == _counts(inactive=1)
+
+
+def test_bulk_add_stores_every_job_in_one_go(backend, queue):
+    # When jobs are added in bulk, in the three accepted forms
+    jobs = queue.add_bulk([("a", {"n": 1}), {"type": "b", "data": {"n": 2}, "priority": "high", "delay": 60_000},
+                           queue.create("a", {"n": 3}).attempts(2), {"type": "b", "job_id": "b-custom"}])
+
+    # Then each is stored with its own options
+    assert [j.id for j in jobs] == ["1", "2", "3", "b-custom"]
+    assert [j.state for j in jobs] == ["inactive", "delayed", "inactive", "inactive"]
+    assert queue.get_job("2").opts.priority == -10 and queue.get_job("3").opts.attempts == 2
+    assert queue.counts() == _counts(inactive=3, delayed=1)
+
+
+def test_bulk_add_of_many_jobs_is_one_round_trip(backend, queue):
+    # Given a monitor of the commands the server receives (the real Redis only has MONITOR; the embedded one
+    # runs the script in process, so there we count the script calls)
+    calls: list[int] = []
+    original = queue.scripts.enqueue
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    queue.scripts.enqueue = counting
+
+    # When 500 jobs are added in bulk
+    jobs = queue.add_bulk([("t", {"n": n}) for n in range(500)])
+
+    # Then one script call stored them all
+    assert len(calls) == 1 and len(jobs) == 500 and queue.counts()["inactive"] == 500
+
+
+# ---- retention ----------------------------------------------------------------------------------------------------
+
+def test_remove_on_complete_deletes_the_job_but_delivers_its_result(backend, queue, worker):
+    # Given a job to be removed once complete
+    job = queue.create("t").remove_on_complete().save()
+
+    # When a worker completes it
+    worker({"t": lambda job: "gone with the job"})
+    job.wait(timeout=10)
+
+    # Then nothing of it is left
+    assert queue.get_job(job.id) is None
+    assert queue.counts() == EMPTY
+    assert not [k for k in backend.keys() if k.startswith(queue.keys.job_prefix)]
+
+
+def test_a_listener_gets_the_result_of_a_job_removed_on_complete(queue, worker):
+    results: list[str] = []
+    job = queue.create("t").remove_on_complete().on("complete", results.append).save()
+    worker({"t": lambda job: "the result"})
+    wait_until(lambda: results == ["the result"], message="the complete event")
+    assert queue.get_job(job.id) is None
+
+
+def test_keep_complete_keeps_only_the_newest_jobs(backend, worker):
+    # Given a queue that keeps 3 complete jobs
+    queue = make_queue(backend, keep_complete=3)
+    jobs = [queue.add("t", {"n": n}) for n in range(8)]
+
+    # When a worker completes 8 (retention is applied by the worker, at most a second after jobs finish)
+    worker({"t": lambda job: job.data["n"]}, on=queue)
+    jobs[-1].wait(timeout=10)
+
+    # Then only the last 3 remain, with their hashes; the others are gone entirely
+    wait_until(lambda: queue.counts() == _counts(complete=3), timeout=5, message="retention applied")
+    assert [j.id for j in queue.jobs("complete")] == [j.id for j in jobs[-3:]]
+    assert [queue.get_job(j.id) for j in jobs[:5]] == [None] * 5
+
+
+def test_clean_removes_finished_jobs_by_age_and_by_count(backend, queue):
+    # Given 6 complete jobs, 3 of which finished an hour ago
+    for _ in range(6):
+        queue.add("t")
+    Worker(queue, {"t": lambda job: None}).drain()
+    hour_ago = (time.time() - 3600) * 1000
+    for job_id in ["1", "2", "3"]:
+        backend.client.zadd(queue.keys.complete, {job_id: hour_ago})
+
+    # When cleaning those older than 10 minutes, then keeping the newest 2, then everything
+    assert queue.clean("complete", older_than=timedelta(minutes=10)) == 3
+    assert sorted(j.id for j in queue.jobs("complete")) == ["4", "5", "6"]
+    assert queue.clean("complete", keep=2) == 1
+    assert sorted(j.id for j in queue.jobs("complete")) == ["5", "6"]
+    assert queue.clean("complete") == 2
+
+    # Then nothing is left of them
+    assert queue.counts() == EMPTY and queue.get_job("6") is None
+    with pytest.raises(ValidationError, match="only finished jobs can be cleaned"):
+        queue.clean("inactive")
+
+
+def test_the_default_retention_keeps_redis_bounded(backend):
+    queue = make_queue(backend, "defaults")
+    assert queue.retention == {"complete": (1000, 24 * 3600 * 1000), "failed": (5000, 7 * 24 * 3600 * 1000)}
+
+
+# ---- reading, listing, managing -----------------------------------------------------------------------------------
+
+def test_counts_and_listing_by_state_and_type_with_paging(queue):
+    # Given 5 email jobs and 3 resize jobs waiting, and one delayed email
+    emails = [queue.add("email", {"n": n}) for n in range(5)]
+    resizes = [queue.add("resize", {"n": n}) for n in range(3)]
+    queue.add("email", delay=60_000)
+
+    # Then counts are per state, overall and per type
+    assert queue.counts() == _counts(inactive=8, delayed=1)
+    assert queue.counts("resize") == _counts(inactive=3)
+    assert queue.types() == ["email", "resize"]
+
+    # ... and listing pages through a state, optionally of one type, in line order
+    assert [j.id for j in queue.jobs("inactive", type="email", start=1, count=2)] == [emails[1].id, emails[2].id]
+    assert [j.id for j in queue.jobs("inactive", type="resize")] == [j.id for j in resizes]
+    assert len(queue.jobs("inactive", count=50)) == 8
+    assert [j.id for j in queue.jobs("inactive", start=6, count=5)] == [resizes[1].id, resizes[2].id]
+    assert [j.state for j in queue.jobs("delayed")] == ["delayed"]
+    with pytest.raises(ValidationError, match="unknown state 'waiting'"):
+        queue.jobs("waiting")
+
+
+def test_complete_and_failed_jobs_are_listed_by_type(queue):
+    queue.add("ok")
+    queue.add("boom")
+    Worker(queue, {"ok": lambda job: 1, "boom": lambda job: 1 / 0}).drain()
+    assert [j.type for j in queue.jobs("complete")] == ["ok"]
+    assert [j.type for j in queue.jobs("failed", type="boom")] == ["boom"]
+    assert queue.jobs("failed", type="ok") == []
+    assert queue.counts("boom") == _counts(failed=1)
+
+
+def test_retry_puts_a_failed_job_back_with_fresh_attempts(queue):
+    # Given a job that failed for good
+    job = queue.add("t", attempts=2)
+    outcomes = iter([ValueError("one"), ValueError("two"), "third time lucky"])
+
+    def handler(job):
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    Worker(queue, {"t": handler}).drain(run_delayed=True)
+    assert job.refresh().state == "failed" and job.failures == 2
+
+    # When it is retried
+    assert job.retry() is True
+    assert queue.retry(job.id) == 0  # not failed any more: nothing to do
+
+    # Then it runs again and completes; its history keeps the earlier failures
+    assert job.refresh().state == "inactive" and job.failures == 0
+    Worker(queue, {"t": handler}).drain()
+    assert job.refresh().state == "complete" and job.result == "third time lucky"
+    assert [a["error"] for a in job.failed_attempts] == ["one", "two"]
+
+
+def test_retry_failed_puts_every_failed_job_back(queue):
+    jobs = [queue.add("t") for _ in range(3)]
+    Worker(queue, {"t": lambda job: 1 / 0}).drain()
+    assert queue.counts() == _counts(failed=3)
+    assert sorted(queue.retry_failed()) == sorted(j.id for j in jobs)
+    assert queue.counts() == _counts(inactive=3)
+
+
+def test_remove_deletes_a_job_in_any_state(backend, queue):
+    waiting = queue.add("t")
+    delayed = queue.add("t", delay=60_000)
+    waiting.log("a line")
+    assert waiting.remove() is True and queue.remove(delayed.id) is True
+    assert queue.remove("nope") is False
+    assert queue.counts() == EMPTY
+    assert not [k for k in backend.keys() if k.startswith(queue.keys.job_prefix)]
+
+
+def test_pause_stops_new_jobs_and_resume_wakes_the_workers(queue, worker):
+    # Given a paused queue with a running worker
+    queue.pause()
+    worker({"t": lambda job: "ran"}, block_timeout=5)
+    job = queue.add("t")
+
+    # Then nothing starts while paused
+    time.sleep(0.5)
+    assert queue.paused and queue.get_job(job.id).state == "inactive"
+
+    # When resumed, the job runs promptly
+    queue.resume()
+    assert not queue.paused
+    assert job.wait(timeout=3) == "ran"

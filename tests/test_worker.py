@@ -1,0 +1,392 @@
+"""The consumer's side in one process: failures, retries and backoff, ttl, progress and logs, waiting for results,
+concurrency, async handlers, several types, start/stop, leases (renewal, the token check, manual heartbeat),
+Kue-style ``done`` handlers, and the blocking wait that wakes a worker."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from fixtures import make_queue, wait_until
+from queuekit import Worker
+from queuekit.errors import JobFailed, WaitTimeout
+from queuekit.job import backoff_delay
+
+pytestmark = pytest.mark.timeout(30)
+
+
+# ---- a handler that raises ------------------------------------------------------------------------------------------
+
+def test_a_failing_handler_is_retried_per_its_backoff_then_fails_for_good_and_the_worker_goes_on(queue, worker):
+    # Given a job allowed 3 attempts, 300 ms apart, whose handler always raises
+    calls: list[float] = []
+    events: list[tuple] = []
+    queue.on("job failed attempt", lambda job_id, error, attempt: events.append(("attempt", error, attempt)))
+    queue.on("job failed", lambda job_id, error: events.append(("failed", error)))
+
+    def flaky(job):
+        calls.append(time.monotonic())
+        raise ValueError(f"boom {len(calls)}")
+
+    job = queue.add("flaky", attempts=3, backoff=300)
+
+    # When a worker runs it
+    w = worker({"flaky": flaky, "ok": lambda job: "still working"})
+
+    # Then each failed attempt is recorded with its message and traceback
+    with pytest.raises(JobFailed, match="boom 3"):
+        job.wait(timeout=10)
+    history = job.failed_attempts
+    assert [(a["attempt"], a["kind"], a["error"]) for a in history] == [(1, "error", "boom 1"),
+                                                                          (2, "error", "boom 2"),
+                                                                          (3, "error", "boom 3")]
+    assert all("Traceback" in a["traceback"] and "in flaky" in a["traceback"] for a in history)
+    assert "ValueError: boom 2" in history[1]["traceback"]
+    # ... retries came no sooner than the backoff
+    assert all(b - a >= 0.29 for a, b in zip(calls, calls[1:])), [b - a for a, b in zip(calls, calls[1:])]
+    # ... it failed for good after the last attempt
+    job.refresh()
+    assert job.state == "failed" and job.failures == 3 and job.attempts_made == 3 and job.error == "boom 3"
+    wait_until(lambda: len(events) == 3, message="the failure events")
+    assert events == [("attempt", "boom 1", 1), ("attempt", "boom 2", 2), ("failed", "boom 3")]
+    # ... and the worker keeps running
+    assert queue.add("ok").wait(timeout=5) == "still working"
+    assert w.running and w.stats["failed"] == 3
+
+
+@pytest.mark.parametrize("backoff, gaps", [
+    ({"type": "fixed", "delay": 200}, [0.2, 0.2]),
+    ({"type": "exponential", "delay": 150}, [0.15, 0.3]),
+    ({"type": "linear", "delay": 150}, [0.15, 0.3]),
+], ids=["fixed", "exponential", "custom"])
+def test_retries_wait_at_least_their_backoff(queue, worker, backoff, gaps):
+    # Given a custom backoff registered on the queue (failures * delay), and a job failing twice
+    queue.register_backoff("linear", lambda failures, delay: failures * delay)
+    calls: list[float] = []
+
+    def twice(job):
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            raise RuntimeError("not yet")
+        return "third"
+
+    job = queue.add("t", attempts=3, backoff=backoff)
+
+    # When a worker runs it
+    worker({"t": twice})
+
+    # Then each retry waited at least its backoff
+    assert job.wait(timeout=10) == "third"
+    waited = [b - a for a, b in zip(calls, calls[1:])]
+    assert all(w >= g - 0.01 for w, g in zip(waited, gaps)), waited
+
+
+def test_exponential_backoff_doubles_and_jitter_stays_within_its_bounds():
+    spec = {"type": "exponential", "delay": 100}
+    assert [backoff_delay(spec, n) for n in (1, 2, 3, 4)] == [100, 200, 400, 800]
+    jittered = {"type": "exponential", "delay": 100, "jitter": 0.5}
+    for failures, full in ((1, 100), (3, 400)):
+        values = [backoff_delay(jittered, failures) for _ in range(300)]
+        assert all(full * 0.5 <= v <= full for v in values)
+        assert len(set(values)) > 10  # really random
+
+
+def test_an_unknown_backoff_name_is_refused(queue):
+    with pytest.raises(Exception, match="unknown backoff type 'nope'"):
+        queue.add("t", attempts=2, backoff={"type": "nope"})
+
+
+# ---- ttl ------------------------------------------------------------------------------------------------------------
+
+def test_ttl_fails_a_sync_attempt_that_runs_too_long(queue, worker):
+    job = queue.add("slow", ttl=300)
+    worker({"slow": lambda job: time.sleep(3) or "too late"})
+    with pytest.raises(JobFailed, match="TTL exceeded"):
+        job.wait(timeout=10)
+    assert job.failed_attempts[0]["error"] == "TTL exceeded"
+
+
+def test_ttl_cancels_an_async_handler(queue, worker):
+    # Given an async handler that notices being cancelled
+    cancelled = threading.Event()
+
+    async def slow(job):
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "too late"
+
+    job = queue.add("slow", ttl=200)
+
+    # When it runs past its ttl
+    worker({"slow": slow})
+
+    # Then the attempt fails with "TTL exceeded" and the handler was cancelled
+    with pytest.raises(JobFailed, match="TTL exceeded"):
+        job.wait(timeout=10)
+    assert cancelled.wait(2)
+
+
+# ---- progress, logs, result, waiting ------------------------------------------------------------------------------
+
+def test_progress_logs_and_result_are_stored_and_announced(queue, worker):
+    # Given listeners on progress
+    seen: list[tuple] = []
+    queue.on("job progress", lambda job_id, percent, data: seen.append(("queue", percent, data)))
+    job = queue.create("t").on("progress", lambda percent, data: seen.append(("job", percent, data))).save()
+
+    def handler(job):
+        job.progress(1, 4, {"step": "one"})
+        job.log("resized %s to %dpx", "cat.png", 400)
+        job.progress(4, 4)
+        return {"width": 400}
+
+    # When a handler reports progress and logs
+    worker({"t": handler})
+
+    # Then the result, the log and the progress are kept, and the progress was announced
+    assert job.wait(timeout=10) == {"width": 400}
+    job.refresh()
+    assert job.percent == 100 and job.logs == ["resized cat.png to 400px"] and job.state == "complete"
+    wait_until(lambda: len(seen) == 4, message="four progress events")
+    assert sorted(seen, key=str) == sorted([("queue", 25, {"step": "one"}), ("job", 25, {"step": "one"}),
+                                            ("queue", 100, None), ("job", 100, None)], key=str)
+
+
+def test_wait_returns_the_result_raises_job_failed_or_times_out(queue, worker):
+    worker({"ok": lambda job: [1, 2], "bad": lambda job: 1 / 0})
+    assert queue.add("ok").wait(timeout=5) == [1, 2]
+    with pytest.raises(JobFailed) as failed:
+        queue.add("bad").wait(timeout=5)
+    assert "division by zero" in failed.value.error
+    # a type no worker handles never finishes
+    began = time.monotonic()
+    with pytest.raises(WaitTimeout):
+        queue.add("nobody").wait(timeout=0.3)
+    assert 0.25 <= time.monotonic() - began < 3
+
+
+def test_a_result_that_is_not_json_fails_the_attempt_clearly(queue, worker):
+    worker({"t": lambda job: {1, 2}})
+    with pytest.raises(JobFailed, match="not JSON-serializable"):
+        queue.add("t").wait(timeout=5)
+
+
+# ---- concurrency, async handlers, several types, start/stop ---------------------------------------------------------
+
+def test_sync_handlers_with_concurrency_n_really_overlap(queue, worker):
+    # Given three jobs whose handlers can only get past a barrier all together
+    barrier = threading.Barrier(3, timeout=5)
+    jobs = [queue.add("t") for _ in range(3)]
+
+    # When a worker of concurrency 3 runs them
+    worker({"t": lambda job: barrier.wait() is not None}, concurrency=3)
+
+    # Then all three were running at the same time
+    assert [j.wait(timeout=10) for j in jobs] == [True, True, True]
+
+
+def test_async_handlers_run_concurrently_on_the_worker_loop(queue, worker):
+    running: list[int] = [0]
+    peak: list[int] = [0]
+
+    async def handler(job):
+        running[0] += 1
+        peak[0] = max(peak[0], running[0])
+        await asyncio.sleep(0.3)
+        running[0] -= 1
+        return job.data["n"]
+
+    jobs = [queue.add("t", {"n": n}) for n in range(4)]
+    worker({"t": handler}, concurrency=4)
+    assert [j.wait(timeout=10) for j in jobs] == [0, 1, 2, 3]
+    assert peak[0] == 4
+
+
+def test_one_worker_serves_several_types_sync_and_async(queue, worker):
+    async def resize(job):
+        await asyncio.sleep(0.01)
+        return "resized"
+
+    worker({"email": lambda job: "sent", "resize": resize}, concurrency=2)
+    assert queue.add("email").wait(timeout=5) == "sent"
+    assert queue.add("resize").wait(timeout=5) == "resized"
+
+
+def test_a_worker_starts_and_stops_in_the_background(queue):
+    # Given a started worker
+    w = Worker(queue, {"t": lambda job: "done"}).start()
+    try:
+        assert w.running
+        assert queue.add("t").wait(timeout=5) == "done"
+        assert [info["id"] for info in queue.workers()] == [w.id]
+
+        # When it is stopped, it stops, unregisters, and takes no more jobs
+        w.stop()
+        assert not w.running and queue.workers() == []
+        later = queue.add("t")
+        time.sleep(0.5)
+        assert later.refresh().state == "inactive"
+
+        # ... until it is started again
+        w.start()
+        assert later.wait(timeout=5) == "done"
+    finally:
+        w.stop(timeout=2)
+
+
+def test_kue_style_done_callbacks(queue, worker):
+    def handler(job, done):
+        kind = job.data["kind"]
+        if kind == "ok":
+            done(None, 42)
+        elif kind == "exception":
+            done(ValueError("bad input"))
+        else:
+            done("a plain message")
+
+    worker({"t": handler})
+    assert queue.add("t", {"kind": "ok"}).wait(timeout=5) == 42
+    with pytest.raises(JobFailed, match="bad input"):
+        queue.add("t", {"kind": "exception"}).wait(timeout=5)
+    with pytest.raises(JobFailed, match="a plain message"):
+        queue.add("t", {"kind": "message"}).wait(timeout=5)
+
+
+# ---- leases -------------------------------------------------------------------------------------------------------
+
+def test_a_job_running_longer_than_its_lease_is_not_stolen(backend, queue, worker):
+    # Given two workers with a 1 s lease (each sweeps for expired leases every 0.5 s)
+    runs: list[str] = []
+
+    def long(job):
+        runs.append(threading.current_thread().name)
+        time.sleep(3)
+        return "done"
+
+    job = queue.add("long")
+    worker({"long": long}, lease=1)
+    worker({"long": long}, lease=1)
+
+    # When the job runs three times as long as the lease
+    assert job.wait(timeout=15) == "done"
+
+    # Then the heartbeats kept it: it ran once, never stalled
+    job.refresh()
+    assert len(runs) == 1 and job.stalls == 0 and job.failed_attempts == []
+
+
+def test_a_worker_that_lost_its_lease_cannot_record_its_outcome(backend, queue, worker):
+    # Given worker A running a job, and then frozen past its lease (its deadline in the past), so that worker B
+    # recovers the job and runs it too
+    a_started, release_a, b_started, release_b = (threading.Event() for _ in range(4))
+
+    def handler_a(job):
+        a_started.set()
+        release_a.wait(10)
+        return "from A"
+
+    def handler_b(job):
+        b_started.set()
+        release_b.wait(10)
+        return "from B"
+
+    job = queue.add("t")
+    a = worker({"t": handler_a}, lease=30)
+    assert a_started.wait(5)
+    backend.client.zadd(queue.keys.active, {job.id: 0})  # A's lease ran out...
+    backend.client.delete(queue.keys.sweep)  # ... and the sweep interval too
+    b = worker({"t": handler_b}, lease=30)
+    assert b_started.wait(5)
+
+    # When A finishes while B holds the job
+    release_a.set()
+    wait_until(lambda: a.stats["lost"] == 1, message="A's outcome refused")
+
+    # Then A's result was dropped: the job is still B's
+    job.refresh()
+    assert job.state == "active" and job.result is None and job.worker == b.id
+    release_b.set()
+    assert job.wait(timeout=5) == "from B"
+    assert [a["kind"] for a in job.failed_attempts] == ["stalled"]
+    assert queue.counts()["complete"] == 1
+
+
+def test_a_manual_heartbeat_renews_the_lease(backend, queue, worker):
+    # Given a handler that renews its own lease (as a long CPU-bound handler would), then loses it
+    seen: list[tuple] = []
+
+    def handler(job):
+        before = backend.client.zscore(queue.keys.active, job.id)
+        time.sleep(0.2)
+        renewed = job.heartbeat()
+        after = backend.client.zscore(queue.keys.active, job.id)
+        backend.client.hset(queue.keys.job(job.id), "token", "someone else")  # the lease is taken away
+        seen.append((renewed, after - before, job.heartbeat()))
+
+    # When it runs under a worker with a 30 s lease (whose own heartbeat comes only every 10 s)
+    queue.add("t")
+    worker({"t": handler}, lease=30)
+
+    # Then the manual heartbeat pushed the deadline forward, and reports the lease once lost
+    wait_until(lambda: seen, message="the handler ran")
+    renewed, moved_ms, after_loss = seen[0]
+    assert renewed is True and moved_ms >= 150 and after_loss is False
+
+
+# ---- blocking waits -------------------------------------------------------------------------------------------------
+
+def test_the_wake_up_wait_blocks_for_its_timeout_when_nothing_arrives(backend, queue):
+    # Given the marker list a worker blocks on, empty
+    mark = queue.keys.mark("t")
+
+    # When waiting on it for 1 s with the sync and the asyncio client
+    began = time.monotonic()
+    assert backend.client.blpop([mark], timeout=1) is None
+    sync_waited = time.monotonic() - began
+
+    async def wait_async():
+        client = queue.async_client()
+        try:
+            began = time.monotonic()
+            assert await client.blpop([mark], timeout=1) is None
+            return time.monotonic() - began
+        finally:
+            await client.aclose()
+
+    async_waited = asyncio.run(wait_async())
+
+    # Then both really blocked for the timeout (they did not return at once)
+    assert 0.9 <= sync_waited < 5 and 0.9 <= async_waited < 5
+
+
+def test_the_wake_up_wait_returns_as_soon_as_a_job_is_added(backend, queue):
+    # Given a blocking wait on the marker, and a job added 0.3 s later from another thread
+    threading.Timer(0.3, lambda: queue.add("t")).start()
+
+    # When waiting with a 5 s timeout
+    began = time.monotonic()
+    got = backend.client.blpop([queue.keys.mark("t")], timeout=5)
+
+    # Then it returned when the job arrived, long before the timeout
+    assert got == (queue.keys.mark("t"), "1") or got == [queue.keys.mark("t"), "1"]
+    assert 0.25 <= time.monotonic() - began < 2
+
+
+def test_an_idle_worker_picks_up_a_new_job_at_once(queue, worker):
+    # Given an idle worker that checks the queue on its own only every 5 s
+    worker({"t": lambda job: time.monotonic()}, block_timeout=5)
+    time.sleep(0.5)  # it is now blocked, waiting
+
+    # When a job is added
+    added = time.monotonic()
+    job = queue.add("t")
+
+    # Then the worker woke up and ran it well within its 5 s idle wait
+    started = job.wait(timeout=10)
+    assert started - added < 1.5
