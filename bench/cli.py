@@ -357,6 +357,12 @@ def describe(a, workload, c, variant):
 
 
 # --------------------------------------------------------------------------- main
+def _write_json(path, doc):
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1)
+
+
 def _sigterm(signum, frame):
     raise KeyboardInterrupt  # unwinds through run_worker's finally: the worker is stopped too
 
@@ -426,6 +432,10 @@ def main(argv=None) -> int:
                     a.flush()
                 except Exception:  # noqa: BLE001
                     pass
+        if args.json_path and run < args.runs:  # partial results survive an interrupted run
+            partial = aggregate(samples, {})
+            _write_json(args.json_path, {"rows": partial, "targets": check_targets(partial),
+                                         "meta": {"partial": True, "runs_done": run, "jobs": args.jobs}})
     for a in adapters:
         a.close()
 
@@ -444,9 +454,7 @@ def main(argv=None) -> int:
     if skipped:
         print("\nskipped: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
     if args.json_path:
-        Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
-        with open(args.json_path, "w") as f:
-            json.dump({"rows": rows, "targets": targets, "meta": meta}, f, indent=1)
+        _write_json(args.json_path, {"rows": rows, "targets": targets, "meta": meta})
         log(f"wrote {args.json_path}", q)
     if args.chart:
         from bench.chart import draw

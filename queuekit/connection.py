@@ -74,7 +74,8 @@ def connect(url: str | None = None, *, check: bool = True, decode_responses: boo
 
     Args:
         url: ``redis://[user:password@]host:port/db``; when None, ``REDIS_URL`` is used, and when that is unset the
-            embedded in-process server (fakeredis) shared by the whole process.
+            embedded in-process server (fakeredis) shared by the whole process. ``redis+cluster://host:port`` (or
+            ``?cluster=true``) returns a ``redis.cluster.RedisCluster`` for a Redis Cluster instead.
         check: ping the server now, so an unreachable server fails here with a clear error.
         decode_responses: return ``str`` rather than ``bytes`` (the default, friendlier to read).
 
@@ -91,7 +92,9 @@ def connect(url: str | None = None, *, check: bool = True, decode_responses: boo
     if cluster_url is not None:
         # RedisCluster connects (and discovers the slots) when built: an unreachable cluster fails here
         try:
-            return redis.cluster.RedisCluster.from_url(cluster_url, decode_responses=decode_responses, **kwargs)
+            # a RedisCluster: not a redis.Redis subclass, but it has the command API queuekit uses
+            return redis.cluster.RedisCluster.from_url(  # type: ignore[return-value]
+                cluster_url, decode_responses=decode_responses, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.RedisClusterException, OSError) as exc:
             raise ConnectionFailed(f"cannot reach the Redis Cluster at {_describe(target)}: "
                                    f"{_reason(exc)}") from None
@@ -115,7 +118,8 @@ def connect_async(url: str | None = None, *, decode_responses: bool = True, **kw
     kwargs.setdefault("socket_timeout", SOCKET_TIMEOUT)
     cluster_url = _cluster_url(target)
     if cluster_url is not None:
-        return redis.asyncio.cluster.RedisCluster.from_url(cluster_url, decode_responses=decode_responses, **kwargs)
+        return redis.asyncio.cluster.RedisCluster.from_url(  # type: ignore[return-value]
+            cluster_url, decode_responses=decode_responses, **kwargs)
     return redis.asyncio.Redis.from_url(target, decode_responses=decode_responses, **kwargs)
 
 

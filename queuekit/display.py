@@ -92,8 +92,8 @@ def watch(queue: Queue, interval: float = 0.5, duration: float | None = None, un
     try:
         from IPython.display import HTML, display
     except ImportError:  # pragma: no cover - IPython ships with the notebooks extra
-        display = None
-    handle = display(HTML(queue_html(queue)), display_id=True) if display else None
+        display = None  # type: ignore[assignment]
+    handle = display(HTML(queue_html(queue)), display_id=True) if display is not None else None
     start = time.monotonic()
     while True:
         counts = queue.counts()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,13 +93,17 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
 # ---- handlers run by worker processes ------------------------------------------------------------------------
 
 _client: redis.Redis | None = None
+_client_lock = threading.Lock()
 
 
 def _counter() -> redis.Redis:
+    # One client for all handler threads, made under a lock: two threads each making one would leave one client
+    # to the garbage collector, which closes its connections while a thread may still be reading from them.
     global _client
-    if _client is None:
-        _client = redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
-    return _client
+    with _client_lock:
+        if _client is None:
+            _client = redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
+        return _client
 
 
 def record(job: Any) -> int:

@@ -83,6 +83,7 @@ def test_eager_mode_runs_jobs_inline_retries_included(queue):
 
 # ---- the pytest fixtures for users' own tests -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_qk_fixtures_work_in_a_users_test_suite(pytester):
     # Given a user's test module using qk_queue and qk_worker (the plugin is registered by installing queuekit)
     pytester.makepyfile(test_user="""

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from fixtures import make_queue, wait_until
+from fixtures import wait_until
 from queuekit import Worker
 from queuekit.errors import JobFailed, WaitTimeout
 from queuekit.job import backoff_delay
@@ -390,3 +390,30 @@ def test_an_idle_worker_picks_up_a_new_job_at_once(queue, worker):
     # Then the worker woke up and ran it well within its 5 s idle wait
     started = job.wait(timeout=10)
     assert started - added < 1.5
+
+
+# ---- events ---------------------------------------------------------------------------------------------------------
+
+def test_job_and_queue_events_carry_kues_names(queue, worker):
+    # Given listeners for the whole life of a job, on the queue and on the job
+    heard: list[tuple] = []
+    for name in ("job enqueue", "job start", "job complete", "job remove"):
+        queue.on(name, lambda job_id, *args, name=name: heard.append((name, job_id, *args)))
+    job = queue.create("t", {"n": 1})
+    for name in ("enqueue", "start", "complete"):
+        job.on(name, lambda *args, name=name: heard.append((name, *args)))
+
+    # When it is saved, run and removed
+    job.save()
+    worker({"t": lambda job: "result"})
+    job.wait(timeout=5)
+    job.remove()
+
+    # Then every event was heard, with Kue's names and arguments
+    expected = [("job enqueue", job.id, "t"), ("enqueue", "t"), ("job start", job.id, "t"), ("start", "t"),
+                ("job complete", job.id, "result"), ("complete", "result"), ("job remove", job.id, "t")]
+    wait_until(lambda: len(heard) == len(expected), message="every event")
+    assert sorted(heard) == sorted(expected)
+    # ... and an unknown event name is refused
+    with pytest.raises(Exception, match="unknown event 'done'"):
+        queue.on("done", print)

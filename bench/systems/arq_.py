@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench.common import paced, payload, url_parts
+from bench.common import payload, url_parts
 from bench.systems.base import Adapter
 
 POLL_DELAY = 0.01

@@ -215,6 +215,7 @@ async def atomic_reserve(item):
     return await reserve_script(keys=[f"item.{item['itemId']}"], args=[item["initialAvailableQuantity"]]) == 1
 
 
+await http.aclose()                   # done with the naive shop
 await reserve_stock_by_id(1, 0)       # start again: nothing reserved
 app = make_app(atomic_reserve)
 http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop")

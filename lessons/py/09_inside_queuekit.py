@@ -253,7 +253,7 @@ results_table(result)
 # ## Your exercises
 #
 # * Read `queuekit/lua/finish.lua` and find the line that refuses an outcome from a worker that lost its lease.
-# * Then the pool-of-workers exercise (a pool of worker processes that survives a killed worker), listed by
-#   `queuekit learn list` after task 13.
+# * Then **`exercises/ex15_worker_pool.py`** (lesson 11): a pool of worker processes that survives a killed
+#   worker, thanks to the leases you just watched.
 #
 # Next lesson: retries, backoff, delays and priorities.

@@ -234,23 +234,21 @@ queue.obliterate()
 # %% [markdown]
 # ## Grade an exercise here
 #
-# The exercise on retries with backoff and a delayed job comes after task 13 in `queuekit learn list`. Until you
-# reach it, here is the processor that fails blacklisted numbers (task 9, `ex09_job_processor`): could some of
-# its failures deserve a retry?
+# The exercise `ex14_retries`: a mail server busy twice before it accepts, and a reminder that must wait.
 
 # %%
 from queuekit.display import results_table
 from queuekit.learn import check
 
-result = check("ex09_job_processor")
+result = check("ex14_retries")
 assert result.status in ("pass", "fail", "error")
 results_table(result)
 
 # %% [markdown]
 # ## Your exercises
 #
-# * The **retries** exercise (after task 13 in `queuekit learn list`): a flaky job with attempts and exponential
-#   backoff, and a delayed job.
+# * **`exercises/ex14_retries.py`**: a flaky e-mail job with 3 attempts and exponential backoff, its
+#   `failed attempt` / `complete` lines, and a delayed reminder.
 # * Try it yourself: in section 5, add `priority=-20` to one job (any integer works) and predict where it runs.
 #
 # Next lesson: scaling out to several processes and a real Redis.

@@ -179,22 +179,22 @@ if server is not None:
 #
 # ## Grade an exercise here
 #
-# The pool-of-workers exercise is listed after task 13 (`queuekit learn list`). Here we grade task 8
-# (`ex08_job_creator`), graded with its processor as two processes on one server, as in this lesson.
+# The exercise `ex15_worker_pool`: a small supervisor that keeps worker processes alive and restarts any that
+# dies. Its grader kills one of your workers and checks that every job still completes.
 
 # %%
 from queuekit.display import results_table
 from queuekit.learn import check
 
-result = check("ex08_job_creator")
+result = check("ex15_worker_pool")
 assert result.status in ("pass", "fail", "error")
 results_table(result)
 
 # %% [markdown]
 # ## Your exercises
 #
-# * The **pool of workers** exercise (after task 13 in `queuekit learn list`): several worker processes that share
-#   a queue and survive a killed worker.
+# * **`exercises/ex15_worker_pool.py`**: a pool of worker processes that shares a queue and survives a killed
+#   worker.
 # * Try it: start `queuekit server` in one terminal, and two `queuekit worker` in others, with the `REDIS_URL` it
 #   prints; queue jobs from a Python shell and kill a worker with `kill -9 PID`.
 #

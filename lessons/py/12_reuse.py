@@ -179,22 +179,22 @@ queue.obliterate()
 #
 # ## Grade an exercise here
 #
-# The registry exercise is listed after task 13 (`queuekit learn list`). Here we grade task 10 (`ex10_job`), the
-# course's first reusable function around a queue.
+# The exercise `ex16_registry_app`: a contact-import service on the registry, like section 1 with a few more
+# functions around it.
 
 # %%
 from queuekit.display import results_table
 from queuekit.learn import check
 
-result = check("ex10_job")
+result = check("ex16_registry_app")
 assert result.status in ("pass", "fail", "error")
 results_table(result)
 
 # %% [markdown]
 # ## Your exercises
 #
-# * The **registry app** exercise (after task 13 in `queuekit learn list`): a small app on `add_worker` /
-#   `submit_job` / `get_job_by_id`.
+# * **`exercises/ex16_registry_app.py`**: a contact-import service on `add_worker` / `submit_job` /
+#   `get_job_by_id`.
 # * Try it: add a third worker to the photo service (`watermark`, chained between `thumbnail` and `notify`).
 #
 # Next and last lesson: measuring a queue.

@@ -135,9 +135,9 @@ for slots in (1, 4, 16):
     measured[slots] = 80 / span
     print(f"concurrency {slots:2}: {measured[slots]:6.0f} jobs/s")
 
-assert measured[1] < 55                  # one at a time: at most 1 / 20 ms = 50 jobs/s
-assert measured[4] > 2 * measured[1]     # more slots, more jobs per second...
-assert measured[16] > measured[4]
+assert measured[1] < 55                          # one at a time: at most 1 / 20 ms = 50 jobs/s
+assert measured[16] > 1.5 * measured[1]          # more slots, more jobs per second
+assert measured[4] > measured[1]
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3))
@@ -151,8 +151,9 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# Close to ideal while the jobs only wait. With CPU-bound jobs the curve would flatten at once inside one process
-# (Python runs one thread's code at a time); there, more *processes* help (lesson 11).
+# The curve climbs while the jobs only wait; how close it stays to the ideal line depends on how busy your machine
+# is (the worker's own work, claiming and reporting, takes CPU too). With CPU-bound jobs the curve would flatten at
+# once inside one process (Python runs one thread's code at a time); there, more *processes* help (lesson 11).
 #
 # ## 4. The timeline of a run
 #

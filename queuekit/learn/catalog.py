@@ -186,7 +186,8 @@ def load_catalog(root: Path | None = None) -> Catalog:
 def check_catalog(catalog: Catalog, min_hints: int = 2) -> list[str]:
     """Every consistency problem of ``catalog``: the ones found while loading, plus duplicate names or files,
     files missing from ``exercises/`` or ``exercises/solutions/``, Python files in ``exercises/`` no exercise
-    lists, exercises without a ``# TODO``, without a grader, or with fewer than ``min_hints`` hints."""
+    lists, exercises without a ``# TODO``, without a grader, or with fewer than ``min_hints`` hints, and lessons
+    that do not exist (when the project has a ``lessons/`` folder)."""
     problems = list(catalog.problems)
     seen_names: set[str] = set()
     seen_files: dict[str, str] = {}
@@ -209,6 +210,8 @@ def check_catalog(catalog: Catalog, min_hints: int = 2) -> list[str]:
             problems.append(f"{ex.name}: none of its files has a '# TODO' marker")
         if not (catalog.root / ex.grader).is_file():
             problems.append(f"{ex.name}: grader {ex.grader} does not exist")
+        if ex.lesson and (catalog.root / "lessons").is_dir() and not (catalog.root / ex.lesson).is_file():
+            problems.append(f"{ex.name}: its lesson {ex.lesson} does not exist")
         if len(ex.hints) < min_hints:
             problems.append(f"{ex.name}: has {len(ex.hints)} hint(s), at least {min_hints} expected")
     if catalog.exercise_dir.is_dir():

@@ -3,6 +3,7 @@ file order."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -81,6 +82,27 @@ class ExerciseResult:
             "counts": {s: self.count(s) for s in (PASS, FAIL, ERROR, SKIP)},
             "tests": [t.to_dict() for t in self.tests],
         }
+
+    def _repr_html_(self) -> str:
+        """A table of the tests for a notebook: name, status, message."""
+        colour = {PASS: "#2e7d32", FAIL: "#c62828", ERROR: "#c62828", SKIP: "#757575"}
+        rows = "".join(
+            f"<tr><td>{html.escape(t.name)}</td><td style='color:{colour.get(t.status, '#000')}'>{t.status}</td>"
+            f"<td><pre style='margin:0;white-space:pre-wrap'>{html.escape(t.message or '')}</pre></td></tr>"
+            for t in self.tests)
+        head = (f"<b>{html.escape(self.name)}</b>: <span style='color:{colour.get(self.status, '#000')}'>"
+                f"{self.status}</span> ({self.count(PASS)}/{len(self.tests)} tests pass)")
+        note = f"<pre>{html.escape(self.message)}</pre>" if self.message else ""
+        return f"<div>{head}{note}<table><tr><th>test</th><th>status</th><th>message</th></tr>{rows}</table></div>"
+
+    def __str__(self) -> str:
+        first = self.first_failure
+        text = f"{self.name}: {self.status} ({self.count(PASS)}/{len(self.tests)} tests pass)"
+        if first is not None:
+            text += f"\n{first.name}: {first.message}"
+        elif self.message:
+            text += f"\n{self.message}"
+        return text
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ExerciseResult:

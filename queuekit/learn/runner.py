@@ -114,10 +114,12 @@ def _build(exercise: Exercise, raw: dict | None, console: str, returncode: int |
                 entry = dict(entry, status=SKIP, message="not run (an earlier test failed and the run stopped)")
         tests.append(TestResult(**{k: v for k, v in entry.items() if k in TestResult.__dataclass_fields__}))
     if hanging:
-        if running and not any(t.message and t.message.startswith("hanging") for t in tests):
-            # the time ran out in a fixture or between tests
-            tests.append(TestResult(name=running.split("::")[-1], status=ERROR,
-                                    message=f"hanging: did not finish within {limit:g} s"))
+        if not any(t.message and t.message.startswith("hanging") for t in tests):
+            # the time ran out before the first test (importing the exercise?), in a fixture or between tests
+            where = running.split("::")[-1] if running else "(loading the exercise)"
+            tests.append(TestResult(name=where, status=ERROR, message=(
+                f"hanging: did not finish within {limit:g} s" + ("" if running else
+                                                                 ": does your file run a loop when imported?"))))
         return ExerciseResult(exercise.name, FAIL, f"{exercise.name} is hanging: grading was stopped after "
                               f"{limit:g} s", tests, hanging=True, duration=duration)
     collect_errors = (raw or {}).get("collect_errors", [])

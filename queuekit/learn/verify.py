@@ -4,11 +4,12 @@ solution passes it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .catalog import Catalog, Exercise, check_catalog
 from .results import PASS, SKIP, ExerciseResult
-from .runner import grade_many
+from .runner import grade
 
 __all__ = ["VerifyReport", "verify"]
 
@@ -46,25 +47,31 @@ def verify(catalog: Catalog, only: list[Exercise] | None = None, jobs: int = 2,
     exercises = [ex for ex in (only or catalog.exercises)
                  if all((catalog.exercise_dir / f).is_file() and (catalog.solution_dir / f).is_file()
                         for f in ex.files) and (catalog.root / ex.grader).is_file()]
-    stubs = grade_many(catalog, exercises, catalog.exercise_dir, jobs=jobs, stop_first=True)
-    solutions = dict(grade_many(catalog, exercises, catalog.solution_dir, jobs=jobs))
-    for ex, stub in stubs:
-        sol = solutions[ex]
-        stub_ok = stub.status != PASS
-        sol_ok = sol.status == PASS
-        if not stub_ok:
-            report.stub_problems.append(f"{ex.name}: the untouched exercise already passes its grader "
-                                        f"({_describe(stub)})")
-        if stub.hanging:
-            report.stub_problems.append(f"{ex.name}: the untouched exercise hangs its grader ({stub.message})")
-        if not sol_ok:
-            first = sol.first_failure
-            why = sol.message or (f"{first.name}: {first.message}" if first else "")
-            report.solution_problems.append(f"{ex.name}: the reference solution does not pass ({_describe(sol)}): "
-                                            f"{why}")
-        mark = "✓" if stub_ok and sol_ok and not stub.hanging else "✗"
-        line = (f"{mark} {ex.name:<24} exercise {'fails' if stub_ok else 'PASSES'} ({_describe(stub)}) · "
-                f"solution {'passes' if sol_ok else 'FAILS'} ({_describe(sol)})")
-        report.lines.append(line)
-        say(line)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pending = [(ex, pool.submit(grade, catalog, ex, catalog.exercise_dir, stop_first=True),
+                    pool.submit(grade, catalog, ex, catalog.solution_dir)) for ex in exercises]
+        for ex, stub_future, sol_future in pending:
+            _judge(report, ex, stub_future.result(), sol_future.result(), say)
     return report
+
+
+def _judge(report: VerifyReport, ex: Exercise, stub: ExerciseResult, sol: ExerciseResult,
+           say: Callable[[str], None]) -> None:
+    """Record what the stub's and the solution's results mean for ``ex``."""
+    stub_ok = stub.status != PASS
+    sol_ok = sol.status == PASS
+    if not stub_ok:
+        report.stub_problems.append(f"{ex.name}: the untouched exercise already passes its grader "
+                                    f"({_describe(stub)})")
+    if stub.hanging:
+        report.stub_problems.append(f"{ex.name}: the untouched exercise hangs its grader ({stub.message})")
+    if not sol_ok:
+        first = sol.first_failure
+        why = sol.message or (f"{first.name}: {first.message}" if first else "")
+        report.solution_problems.append(f"{ex.name}: the reference solution does not pass ({_describe(sol)}): "
+                                        f"{why}")
+    mark = "✓" if stub_ok and sol_ok and not stub.hanging else "✗"
+    line = (f"{mark} {ex.name:<24} exercise {'fails' if stub_ok else 'PASSES'} ({_describe(stub)}) · "
+            f"solution {'passes' if sol_ok else 'FAILS'} ({_describe(sol)})")
+    report.lines.append(line)
+    say(line)

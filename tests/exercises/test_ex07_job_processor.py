@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from queuekit import Job, Queue
-from exercise_support import Script, call, compare_lines, load, transcripts
+from exercise_support import Script, call, compare_lines, load, transcripts, wait_until
 
 ex = load("ex07_job_processor.py", "send_notification", "handle_job", "start_processing")
 pytestmark = pytest.mark.task(7)
@@ -49,7 +49,8 @@ def test_processor_process_drains_then_follows(server_url, record_property) -> N
                                 "the processor (one job waiting, then one more queued while it runs)")
         assert problem is None, problem + f"\nstderr:\n{processor.error_tail()}"
         for job in (first, second):
-            job.refresh()
+            # the line is printed inside the handler, a moment before the job is marked complete
+            wait_until(lambda job=job: job.refresh().state == "complete", timeout=5)
             assert job.state == "complete", f"job {job.id} ended {job.state}; expected complete ({job.error})"
         assert processor.running, "the processor must keep running, waiting for new jobs, until Ctrl-C"
     finally:

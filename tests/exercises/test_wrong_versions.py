@@ -14,6 +14,8 @@ import pytest
 from queuekit.learn.catalog import load_catalog
 from queuekit.learn.runner import grade
 
+pytestmark = [pytest.mark.exercises, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[2]
 WRONG = Path(__file__).resolve().parent / "wrong"
 
@@ -48,6 +50,11 @@ CASES = [
      ["expected exactly 4 confirmed", "atomic"]),
     ("ex12_int_path", "ex12_stock", "test_routes_over_http", ["/list_products/abc", "Product not found"]),
     ("ex13_racy_seats", "ex13_seat", "test_never_more_than_50_seats", ["more than the 50 seats", "DECR"]),
+    ("ex14_no_retries", "ex14_retries", "test_send_with_retries_sets_attempts_and_backoff", ["expected 3"]),
+    ("ex14_no_retries", "ex14_retries", "test_retries_until_it_succeeds", ["failed for good after 1 attempt"]),
+    ("ex15_no_restart", "ex15_worker_pool", "test_pool_survives_a_killed_worker",
+     ["was killed", "did not print", "restarting"]),
+    ("ex16_title_without_user", "ex16_registry_app", "test_title", ["Import 3 contacts for ada"]),
 ]
 
 

@@ -10,8 +10,6 @@ the ``redis+cluster://`` / ``?cluster=true`` URLs, then a multi-process drain th
 
 from __future__ import annotations
 
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,52 +20,13 @@ import redis
 import redis.cluster
 
 import queuekit.queue
-from faults_support import RedisProcess, env_int, free_cluster_port, spawn_cli, stop_process
+from faults_support import env_int, spawn_cli, stop_process
 from queuekit import Queue, Worker, connect
 from queuekit.connection import describe_client, is_cluster
 from queuekit.errors import JobFailed
 from queuekit.keys import QueueKeys
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
-
-
-class Cluster:
-    def __init__(self, servers: list[RedisProcess]) -> None:
-        self.servers = servers
-        self.ports = [s.port for s in servers]
-
-    @property
-    def url(self) -> str:
-        return f"redis+cluster://127.0.0.1:{self.ports[0]}/0"
-
-    def client(self) -> redis.cluster.RedisCluster:
-        return redis.cluster.RedisCluster(host="127.0.0.1", port=self.ports[0], decode_responses=True)
-
-
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    base = tmp_path_factory.mktemp("cluster")
-    servers: list[RedisProcess] = []
-    try:
-        for k in range(3):
-            port = free_cluster_port()
-            servers.append(RedisProcess(base / f"node-{k}", [
-                "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
-                "--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no"], port=port).start())
-        nodes = [f"127.0.0.1:{s.port}" for s in servers]
-        subprocess.run(["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
-                       check=True, capture_output=True, timeout=60)
-        deadline = time.monotonic() + 30
-        while True:  # every node agrees the cluster is up, with all slots covered
-            states = [s.client().execute_command("CLUSTER", "INFO") for s in servers]
-            if all("cluster_state:ok" in st and "cluster_slots_ok:16384" in st for st in states):
-                break
-            assert time.monotonic() < deadline, f"the cluster did not come up: {states}"
-            time.sleep(0.1)
-        yield Cluster(servers)
-    finally:
-        for s in servers:
-            s.stop()
 
 
 def queue_on_each_master(client: redis.cluster.RedisCluster, prefix: str) -> list[str]:
@@ -139,7 +98,6 @@ def test_core_behaviours_on_every_master(cluster: Cluster, rc: redis.cluster.Red
 
 def check_core(queue: Queue) -> None:
     seen: list[tuple[str, Any]] = []
-    got_all = threading.Event()
     queue.on("job complete", lambda job_id, result: seen.append(("complete", job_id)))
     queue.on("job failed", lambda job_id, error: seen.append(("failed", job_id)))
     queue.on("job promotion", lambda job_id: seen.append(("promotion", job_id)))
@@ -200,7 +158,6 @@ def check_core(queue: Queue) -> None:
     assert {job_id for e, job_id in seen if e == "complete"} == {j.id for j in
                                                                   [plain, fluent, *bulk, first, delayed, flaky]}
     assert ("failed", doomed.id) in seen and ("promotion", delayed.id) in seen
-    got_all.set()
 
     # managing: listing, retry, remove, clean
     assert {j.id for j in queue.jobs("complete", count=100)} == {j.id for j in

@@ -141,7 +141,7 @@ def test_add_refuses_with_queuekit_errors_and_writes_nothing(store: redis.Redis,
         assert snapshot(store) == before, f"a refused add wrote to Redis: {error}"
         return
     assert job.id and queue.get_job(job.id) is not None
-    assert queue.get_job(job.id).data == json.loads(json.dumps(data))
+    assert queue.get_job(job.id).data == ({} if data is None else json.loads(json.dumps(data)))
     check_consistent(queue, 1)
 
 

@@ -1,0 +1,74 @@
+"""The core suite's queue and worker tests (tests/test_queue.py, tests/test_worker.py and the backend-dependent ones
+of tests/test_extras.py: patterns, test/eager mode, pub/sub helper, `queuekit info`, display), run unchanged on the
+3-master Redis Cluster: their ``backend`` fixture is replaced here by one pointing at the cluster through a
+``redis+cluster://`` URL (so ``make_queue`` builds ``Queue(name, url=...)`` and every worker uses the asyncio
+cluster client)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import queuekit.queue
+from fixtures import Backend
+from queuekit import connect
+from test_queue import *  # noqa: F401,F403 - the tests to run again
+from test_worker import *  # noqa: F401,F403
+import test_extras
+from test_extras import (  # noqa: F401 - the backend-dependent ones
+    test_a_blocking_subscriber_stops_on_its_stop_message, test_eager_mode_runs_jobs_inline_retries_included,
+    test_kue_test_mode_captures_jobs_without_storing_them, test_queuekit_info_prints_counts_and_live_workers,
+    test_rich_display_of_queue_job_and_worker, test_test_mode_with_process_stores_and_captures,
+    test_the_registry_submits_jobs_with_their_title_and_finds_them_by_id,
+    test_the_registry_validates_workers_with_openpaas_messages, test_the_script_queue_runs_registered_scripts_only)
+
+WRITTEN: list[int] = []
+
+
+def test_the_core_tests_really_ran_on_the_cluster() -> None:
+    """Runs last in this module: most core tests left keys in the cluster before their teardown flushed them."""
+    if len(WRITTEN) < 10:
+        pytest.skip("only meaningful after the core tests of this module ran")
+    assert len(WRITTEN) >= 40 and sum(1 for n in WRITTEN if n) >= 0.8 * len(WRITTEN), WRITTEN
+
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(60)]
+
+
+# Two pub/sub helper tests do not hold on a cluster. They run here as strict xfails (new functions: marking the
+# imported ones would mark the originals too), so fixing the gap turns them into failures that ask for removal.
+
+@pytest.mark.xfail(strict=True, reason="on a cluster PUBLISH returns the receivers on the node it ran on only, so "
+                                       "the test's `publish(...) == 1` for a channel of another node's slot is 0; "
+                                       "the messages themselves are delivered")
+def test_a_background_subscriber_starts_and_stops_on_cluster(backend: Backend) -> None:
+    test_extras.test_a_background_subscriber_starts_and_stops(backend)
+
+
+@pytest.mark.xfail(strict=True, reason="Subscriber.run_async with redis.asyncio.cluster.RedisCluster: the client "
+                                       "must be initialized (await client.initialize()) before pubsub() can "
+                                       "subscribe, else KeyError in redis-py and the subscriber never starts; "
+                                       "fix in queuekit/pubsub.py")
+@pytest.mark.timeout(10)
+def test_an_asyncio_subscriber_on_cluster(backend: Backend, queue: object) -> None:
+    test_extras.test_an_asyncio_subscriber(backend, queue)
+
+
+@pytest.fixture
+def backend(cluster: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
+    url = cluster.url  # type: ignore[attr-defined]
+    monkeypatch.setenv("REDIS_URL", url)
+    client = connect(url)
+    client.flushdb(target_nodes="primaries")
+    try:
+        yield Backend("cluster", url, client)
+    finally:
+        with queuekit.queue._hubs_lock:
+            hubs = list(queuekit.queue._hubs.values())
+            queuekit.queue._hubs.clear()
+        for hub in hubs:
+            hub.close()
+        WRITTEN.append(len(list(client.scan_iter(count=1000))))  # keys the test left, on every master
+        client.flushdb(target_nodes="primaries")
+        client.close()
