@@ -17,6 +17,7 @@ import redis
 
 from fixtures import PIDS, RUNS, STARTED, make_queue, wait_until
 from queuekit import Queue
+from queuekit.errors import JobFailed
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +76,7 @@ def test_a_job_whose_workers_die_more_often_than_max_stalls_fails_with_the_reaso
 
     # Then a worker with max_stalls=1 sweeps it to failed, with a clear reason, without running it again
     worker({"slow": lambda job: "must not run"}, lease=1, max_stalls=1)
-    with pytest.raises(Exception) as failure:
+    with pytest.raises(JobFailed) as failure:
         job.wait(timeout=20)
     assert "stalled more than max_stalls (1) times" in str(failure.value)
     job.refresh()

@@ -12,7 +12,7 @@ import pytest
 
 from fixtures import wait_until
 from queuekit import Worker
-from queuekit.errors import JobFailed, WaitTimeout
+from queuekit.errors import JobFailed, ValidationError, WaitTimeout
 from queuekit.job import backoff_delay
 
 pytestmark = pytest.mark.timeout(30)
@@ -95,7 +95,7 @@ def test_exponential_backoff_doubles_and_jitter_stays_within_its_bounds():
 
 
 def test_an_unknown_backoff_name_is_refused(queue):
-    with pytest.raises(Exception, match="unknown backoff type 'nope'"):
+    with pytest.raises(ValidationError, match="unknown backoff type 'nope'"):
         queue.add("t", attempts=2, backoff={"type": "nope"})
 
 
@@ -415,5 +415,5 @@ def test_job_and_queue_events_carry_kues_names(queue, worker):
     wait_until(lambda: len(heard) == len(expected), message="every event")
     assert sorted(heard) == sorted(expected)
     # ... and an unknown event name is refused
-    with pytest.raises(Exception, match="unknown event 'done'"):
+    with pytest.raises(ValidationError, match="unknown event 'done'"):
         queue.on("done", print)

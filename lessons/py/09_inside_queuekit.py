@@ -229,6 +229,44 @@ rescued
 # remember what was already done. `max_stalls` (1 by default) bounds it: a job that keeps killing its workers fails
 # for good instead of bringing down the whole pool.
 
+# %% [markdown]
+# ## 6. A frozen worker cannot overwrite
+#
+# A worker can also *freeze* without dying: a long pause of the machine, a laptop put to sleep. Its lease runs
+# out, another worker redoes the job… and then the frozen one wakes up and tries to report its own result. That is
+# where the lease **token** matters: `finish.lua` accepts an outcome only from the worker whose token the job still
+# carries. We freeze a worker with `SIGSTOP`, let a rescuer finish the job, and wake the frozen one with `SIGCONT`.
+
+# %%
+FROZEN = '''
+import time
+from queuekit import Queue, Worker
+
+def report(job):
+    time.sleep(1.5)
+    return "written by the frozen worker"
+
+Worker(Queue("inside"), {"report": report}, lease=1.0).run()
+'''
+(folder / "frozen_worker.py").write_text(FROZEN)
+frozen = subprocess.Popen([sys.executable, "frozen_worker.py"], cwd=folder, env={**os.environ, "REDIS_URL": server.url},
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+job = shared.add("report", {"month": "November"})
+wait_until(lambda: shared.get_job(job.id).state == JobState.ACTIVE, timeout=30)
+frozen.send_signal(signal.SIGSTOP)          # alive, but silent: no heartbeat any more
+
+rescuer = shared.process("report", lambda job: "written by the rescuer", lease=1.0)
+assert shared.get_job(job.id).wait(timeout=20) == "written by the rescuer"
+rescuer.stop()
+
+frozen.send_signal(signal.SIGCONT)          # it wakes up, its handler returns, it tries to report...
+time.sleep(1.0)
+frozen.send_signal(signal.SIGTERM)
+_, complaints = frozen.communicate(timeout=30)
+print("\n".join(sorted(set(complaints.splitlines()))))     # what the frozen worker logged, once per line
+assert "lease" in complaints                                    # ...and is told the job is no longer its own
+assert shared.get_job(job.id).result == "written by the rescuer"  # the rescuer's result stands
+
 # %%
 shared.obliterate()
 shared.events.close()      # stop listening to this queue's events before the server goes away
