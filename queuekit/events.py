@@ -136,7 +136,9 @@ class EventHub:
                 self._sub.run()
                 delay = 0.1
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-                logger.warning("event subscription on %s lost (%s); reconnecting", self.channel, exc)
+                # the first loss is worth a warning; the retries that follow (every 2 s at most) are not
+                log = logger.warning if delay <= 0.1 else logger.debug
+                log("event subscription on %s lost (%s); reconnecting", self.channel, exc)
                 self._subscribed.clear()
                 self._stop.wait(delay)
                 delay = min(2.0, delay * 2)

@@ -407,6 +407,16 @@ class Queue:
         self.events.off_queue(event, listener)
         return self
 
+    def close(self) -> None:
+        """Stop this process's event listener for the queue (and forget its listeners); the queue stays usable
+        and listening starts again on the next ``on``/``wait``. Call it before stopping a server the queue used."""
+        hub = self.events
+        with _hubs_lock:
+            for key, value in list(_hubs.items()):
+                if value is hub:
+                    del _hubs[key]
+        hub.close()
+
     # ---- processing -------------------------------------------------------------------------------------------
 
     def process(self, type: str, handler: Callable[..., Any], concurrency: int = 1, **options: Any) -> Worker:

@@ -337,7 +337,7 @@ class Worker:
                                                         promote_until]))
                 beat = now >= next_beat
                 if beat:
-                    pairs = [x for run in self._running.values() for x in (run.job.id, run.token)]
+                    pairs = [x for run in self._running.values() if not run.lost for x in (run.job.id, run.token)]
                     calls.append(("extend", [keys.active, keys.job_prefix], [now_ms() + self.lease_ms, *pairs]))
                     next_beat = now + beat_every
                 if now >= next_sweep:
@@ -586,7 +586,7 @@ class Worker:
 
     def _lose(self, job_id: str) -> None:
         run = self._running.get(job_id)
-        if run is not None and not run.finished:
+        if run is not None and not run.finished and not run.lost:
             run.lost = True
             logger.warning("worker %s lost the lease of job %s; its result will be dropped", self.id, job_id)
 

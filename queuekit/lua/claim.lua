@@ -70,7 +70,9 @@ while claimed < want do
   redis.call('ZREM', KEYS[4 + 3 * best_k], best_id)
   local jkey = prefix .. best_id
   if redis.call('EXISTS', jkey) == 1 then
-    redis.call('HSET', jkey, 'state', 'active', 'token', ARGV[5], 'worker', ARGV[4], 'started', now)
+    -- `now` was read by the worker before this call travelled: never start a job before it was created
+    local started = math.max(now, tonumber(redis.call('HGET', jkey, 'created') or now))
+    redis.call('HSET', jkey, 'state', 'active', 'token', ARGV[5], 'worker', ARGV[4], 'started', started)
     redis.call('HINCRBY', jkey, 'made', 1)
     redis.call('ZADD', KEYS[1], now + lease, best_id)
     local flat = redis.call('HGETALL', jkey)
