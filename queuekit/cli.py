@@ -133,7 +133,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         options["concurrency"] = 1
         worker = target.worker(**{k: v for k, v in options.items() if k != "concurrency"})
     elif isinstance(target, dict):
-        worker = Worker(Queue(args.queue, url=args.url), target, **options)
+        worker = Worker(_queue_when_reachable(args.queue, args.url), target, **options)
     else:
         raise ValueError(f"{args.target} is a {type(target).__name__}; expected a dict of handlers, a Worker, "
                          "a Registry or a ScriptQueue")
@@ -143,6 +143,22 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 0
     worker.run()
     return 0
+
+
+def _queue_when_reachable(name: str, url: str | None) -> Any:
+    """The queue, once its Redis answers: a worker started while Redis is down waits for it, as it would if Redis
+    went down later (Ctrl-C or SIGTERM ends the wait)."""
+    from .errors import ConnectionFailed
+    from .queue import Queue
+
+    pause = 0.5
+    while True:
+        try:
+            return Queue(name, url=url)
+        except ConnectionFailed as exc:
+            logging.getLogger("queuekit.cli").warning("%s; retrying in %.1f s", exc, pause)
+            time.sleep(pause)
+            pause = min(5.0, pause * 2)
 
 
 def cmd_info(args: argparse.Namespace) -> int:

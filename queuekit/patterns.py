@@ -80,7 +80,7 @@ class Registry:
         """Queue a job for a registered worker; returns its id."""
         if not worker_name:
             raise ValidationError("workerName", "Cannot submit a job without workerName")
-        if worker_name not in self.handlers:
+        if not isinstance(worker_name, str) or worker_name not in self.handlers:
             raise HandlerNotFound(f"Can not find worker for this job {worker_name}")
         data = {} if data is None else data
         if not isinstance(data, dict):
@@ -133,7 +133,7 @@ class ScriptQueue:
 
     def queue_script(self, script_path: str, params: dict[str, Any] | None = None) -> Job:
         """Queue a run of a registered script with ``params``; refused if the path is not registered."""
-        if script_path not in self.scripts:
+        if not isinstance(script_path, str) or script_path not in self.scripts:
             raise HandlerNotFound(f"no script registered at {script_path!r}; registered: {sorted(self.scripts)}")
         return self.jobs.add(self.JOB_TYPE, {"script": script_path, "params": params or {}})
 

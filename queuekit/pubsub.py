@@ -103,6 +103,8 @@ class Subscriber:
     async def run_async(self) -> None:
         """The asyncio form of :meth:`run`; cancel the task or call :meth:`stop` to end it."""
         client = self.client or connect_async()
+        if hasattr(client, "initialize"):  # a cluster client learns its nodes before it can hand out a pubsub
+            await client.initialize()
         pubsub = client.pubsub()
         try:
             await pubsub.subscribe(*self.channels)
