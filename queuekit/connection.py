@@ -106,6 +106,9 @@ def connect(url: str | None = None, *, check: bool = True, decode_responses: boo
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             client.close()
             raise ConnectionFailed(f"cannot reach Redis at {_describe(target)}: {_reason(exc)}") from None
+        except redis.RedisError as exc:  # something answered, but not like a Redis server would
+            client.close()
+            raise ConnectionFailed(f"no Redis answering at {_describe(target)}: {_reason(exc)}") from None
     return client
 
 

@@ -177,7 +177,14 @@ class Queue:
         if not jobs:
             return []
         # validate and serialize everything first: nothing is written unless every job is valid
-        encoded = [job.to_dict(self.max_data_bytes) for job in jobs]
+        encoded = []
+        for n, job in enumerate(jobs):
+            try:
+                encoded.append(job.to_dict(self.max_data_bytes))
+            except ValidationError as exc:
+                if len(jobs) == 1:
+                    raise
+                raise ValidationError(f"jobs[{n}].{exc.field}", str(exc).split(": ", 1)[-1]) from None
         types: dict[str, int] = {}
         for fields in encoded:
             types.setdefault(fields["type"], len(types))

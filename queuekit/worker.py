@@ -391,6 +391,9 @@ class Worker:
                 if claimed and claimed == free:
                     continue  # there may be more ready: fill the free slots first
                 if burst and not self._running and not self._outcomes and not claimed:
+                    if finished_since_clean:
+                        next_clean = 0.0  # apply retention once more before returning
+                        continue
                     if not run_delayed or next_due is None:
                         break
                 if self._outcomes:

@@ -86,14 +86,16 @@ def test_a_job_whose_workers_die_more_often_than_max_stalls_fails_with_the_reaso
 
 # ---- four workers drain 20,000 jobs -----------------------------------------------------------------------------
 
-#: jobs drained by four worker processes, per backend. The embedded backend drains 2,000, not 20,000: its TCP
-#: server (fakeredis) answers pipelined commands slowly, and four processes complete about 90 jobs a second through
-#: it (2,000 in about 22 s on a 2-core machine), so 20,000 would take some 4 minutes, most of the suite's budget.
-#: The real Redis drains the full 20,000 (about 20 s).
-DRAIN_JOBS = {"embedded": 2_000, "redis": 20_000}
+#: jobs drained by four worker processes, per backend. The embedded backend drains 2,000, not 20,000: fakeredis is
+#: slow (its Lua; and its TCP server answers pipelines slowly: 10 pipelined PINGs took 45 ms, one PING 0.15 ms).
+#: Measured on this 2-core machine:
+#: 20,000 jobs take about 34 s to bulk-add and 143 s to drain through the embedded TCP server (about 140 jobs/s),
+#: some 3 minutes, half the suite's budget; 2,000 take about 20-30 s. The real Redis drains the full 20,000 (about
+#: 20-35 s). Set QUEUEKIT_TEST_FULL_DRAIN=1 to drain 20,000 on the embedded backend too.
+DRAIN_JOBS = {"embedded": 20_000 if os.environ.get("QUEUEKIT_TEST_FULL_DRAIN") == "1" else 2_000, "redis": 20_000}
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(480)
 def test_four_worker_processes_drain_twenty_thousand_jobs_exactly_once(backend, shared_url, spawn):
     """20,000 jobs on the real Redis; 2,000 on the embedded TCP server (see DRAIN_JOBS for why)."""
     # Given the jobs, added in bulk, on a queue that keeps every complete job
@@ -111,7 +113,7 @@ def test_four_worker_processes_drain_twenty_thousand_jobs_exactly_once(backend, 
         counts = queue.counts()
         return counts["complete"] + counts["failed"] == total or any(p.poll() is not None for p in procs)
 
-    wait_until(finished, timeout=280, interval=0.5, message="every job finished")
+    wait_until(finished, timeout=420, interval=0.5, message="every job finished")
     elapsed = time.monotonic() - began
     print(f"\n{backend.name}: {total} jobs drained by 4 processes in {elapsed:.1f} s")
     assert all(p.poll() is None for p in procs), "a worker process died:\n" + "\n".join(p.output() for p in procs)

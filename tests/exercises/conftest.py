@@ -45,7 +45,6 @@ def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
         from queuekit.server import EmbeddedServer
 
         with EmbeddedServer(port=0) as server:
-            _preload_scripts(server.url)
             yield server.url
         return
     client = redis.Redis.from_url(REAL_REDIS_URL, socket_connect_timeout=2)
@@ -68,22 +67,6 @@ def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
             finally:
                 client.close()
                 fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _preload_scripts(url: str) -> None:
-    """Load queuekit's Lua scripts into a fresh embedded server.
-
-    Workaround for a core/fakeredis problem (reported): over TCP, fakeredis closes the connection after a NOSCRIPT
-    error, so redis-py's EVALSHA-then-load fallback fails on a server that has not seen the scripts yet.
-    """
-    from queuekit.scripts import SOURCES
-
-    client = redis.Redis.from_url(url)
-    try:
-        for source in SOURCES.values():
-            client.script_load(source)
-    finally:
-        client.close()
 
 
 @pytest.fixture

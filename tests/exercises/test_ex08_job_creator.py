@@ -48,6 +48,11 @@ def check_lines(lines: list[str], jobs: list[dict]) -> str | None:
     expected = expected_per_job(jobs)
     wanted = {line for block in expected.values() for line in block}
     extra = [line for line in rest if line not in wanted]
+    ids = {m.split()[2] for m in rest if m.startswith("Notification job #")}
+    if len(ids) == 1 and n > 1 and rest:
+        return (f"every event line names the same job ({ids.pop()}): your listeners all see the last job of the "
+                "loop. Give each lambda its own job (lambda result, job=job: ...).\n  Your lines after the "
+                f"created ones:\n{show_lines(rest)}")
     if extra:
         return (f"unexpected line {extra[0]!r}. After the created lines only these forms may appear: "
                 "'Notification job #ID PERCENT% complete', 'Notification job #ID completed', "
