@@ -1,5 +1,5 @@
 """Least privilege: queuekit runs end to end as a Redis ACL user limited to its key prefix ``qk:*``, its channels
-``qk:*`` and the commands it needs (QUEUEKIT_ACL below, the line tests/faults/ACL.md shows), and a command outside
+``qk:*`` and the commands it needs (QUEUEKIT_ACL below, the line the README shows; test_readme_shows_this_acl checks they agree), and a command outside
 that list is refused.
 
 Runs twice: on a private redis-server (fresh script cache, so the SCRIPT LOAD path is exercised, and a clean
@@ -171,3 +171,14 @@ def test_queuekit_runs_as_a_least_privilege_user(admin: tuple[redis.Redis, int, 
         for key in admin_client.scan_iter(match=f"qk:{{{name}}}:*", count=1000):
             admin_client.delete(key)
         admin_client.srem("qk:queues", name)
+
+
+def test_readme_shows_this_acl() -> None:
+    """The ACL line a reader copies from the README grants exactly the commands this test proves sufficient."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    line = next(ln for ln in readme.splitlines() if ln.startswith("ACL SETUSER queuekit "))
+    granted = {word[1:] for word in line.split() if word.startswith("+")}
+    assert granted == set(QUEUEKIT_COMMANDS), (
+        f"README grants {sorted(granted - set(QUEUEKIT_COMMANDS))} too many and misses "
+        f"{sorted(set(QUEUEKIT_COMMANDS) - granted)}")
+    assert "~qk:*" in line and "&qk:*" in line and "-@all" in line

@@ -16,7 +16,7 @@ from queuekit.learn.runner import grade
 from queuekit.learn.watch import Watch
 from queuekit.learn.progress import Progress
 
-from conftest import GRADERS, INFO, SOLUTIONS, STUBS, make_project
+from fake_course import INFO, SOLUTIONS, STUBS, make_project
 
 REPO = Path(__file__).resolve().parents[2]
 
