@@ -33,6 +33,8 @@ def draw(rows, path, meta=None) -> None:
         for k, m in enumerate(metrics):
             ys = [i + (k - (len(metrics) - 1) / 2) * height for i in range(len(rs))]
             vals = [r.get(m) or 0 for r in rs]
+            if "p50_ms" in metrics:
+                vals = [max(v, 0.01) for v in vals]
             cols = [colors.get(r["kind"], "#1f77b4") for r in rs]
             bars = ax.barh(ys, vals, height=height * 0.95, color=cols, alpha=1.0 if k == 0 else 0.55)
             for b, v in zip(bars, vals):
@@ -40,6 +42,9 @@ def draw(rows, path, meta=None) -> None:
                 if len(metrics) > 1:
                     txt = f"{m.split('_')[0]} {txt}"
                 ax.text(b.get_width(), b.get_y() + b.get_height() / 2, " " + txt, va="center", fontsize=7)
+        if "p50_ms" in metrics:
+            ax.set_xscale("log")  # a backlogged worker (seconds) would flatten everyone else
+            ax.set_title(title.replace("lower is better", "log scale, lower is better"), fontsize=10)
         ax.set_yticks(range(len(rs)))
         ax.set_yticklabels(labels, fontsize=8)
         ax.invert_yaxis()

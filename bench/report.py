@@ -68,6 +68,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.report")
     p.add_argument("file", help="a --json file, or with --from-log the stderr of a run")
     p.add_argument("--markdown", action="store_true")
+    p.add_argument("--chart", help="redraw the PNG chart from the file")
     p.add_argument("--from-log", action="store_true", help="rebuild from progress lines")
     p.add_argument("--jobs", type=int, default=20000, help="N of that run (with --from-log)")
     p.add_argument("--json", dest="json_path", help="with --from-log: write the rebuilt JSON here")
@@ -83,6 +84,9 @@ def main(argv=None) -> int:
         with open(args.file) as f:
             doc = json.load(f)
     rows = doc["rows"]
+    if args.chart:
+        from bench.chart import draw
+        draw(rows, args.chart, doc.get("meta"))
     print(format_markdown(rows) if args.markdown else format_table(rows))
     if doc.get("targets"):
         print()

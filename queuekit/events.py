@@ -102,6 +102,7 @@ class EventHub:
             while True:
                 state = check()
                 if state is not None:
+                    self._let_listeners_run(job_id, flag)
                     return state
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
@@ -115,6 +116,14 @@ class EventHub:
                     waiters.remove(flag)
                 if not waiters:
                     self._waiters.pop(job_id, None)
+
+    def _let_listeners_run(self, job_id: str, flag: threading.Event, grace: float = 2.0) -> None:
+        """Redis may show a job finished a moment before its final event reaches this process: when listeners
+        of that job are registered here, give the event up to ``grace`` seconds to arrive and run them."""
+        with self._lock:
+            pending = job_id in self._job
+        if pending:
+            flag.wait(grace)
 
     def close(self) -> None:
         """Stop listening."""
@@ -165,12 +174,13 @@ class EventHub:
             queue_listeners = list(self._queue.get(f"job {name}", []))
             if name in FINAL_EVENTS:
                 self._job.pop(job_id, None)
-                for flag in self._waiters.get(job_id, []):
-                    flag.set()
+            waiters = list(self._waiters.get(job_id, [])) if name in FINAL_EVENTS else []
         for fn in job_listeners:
             self._call(fn, args)
         for fn in queue_listeners:
             self._call(fn, [job_id, *args])
+        for flag in waiters:  # after the listeners: a wait() that returns has seen them run
+            flag.set()
 
     @staticmethod
     def _call(fn: Callable[..., Any], args: list[Any]) -> None:

@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,7 @@ class _Run:
     lost: bool = False
     timer: asyncio.TimerHandle | None = None
     task: asyncio.Task[Any] | None = None
-    started: float = field(default_factory=time.monotonic)
+    launched: bool = False
 
 
 class _ThreadPool:
@@ -88,6 +89,9 @@ class Worker:
             on the worker's event loop) and returns a JSON-serializable result; raising fails the attempt.
             Kue style is accepted too: ``def h(job, done)``, calling ``done()`` or ``done(error)``.
         concurrency: how many jobs run at once.
+        prefetch: how many more jobs the worker may hold, claimed but not started, so the next job is at hand
+            when one finishes (default: as many as ``concurrency``; 0 = claim only when a slot is free). Held jobs
+            are under the worker's lease like running ones; on shutdown they go straight back in line.
         lease: seconds a claimed job stays ours without a heartbeat; heartbeats renew it every ``lease / 3``.
             If the worker dies, the job is put back in line once the lease runs out.
         max_stalls: how many times a job may be recovered from a dead worker before it fails for good.
@@ -99,11 +103,13 @@ class Worker:
     """
 
     def __init__(self, queue: Queue, handlers: Mapping[str, Handler] | None = None, *, concurrency: int = 1,
-                 lease: float = 30.0, max_stalls: int = 1, block_timeout: float = 1.0,
+                 prefetch: int | None = None, lease: float = 30.0, max_stalls: int = 1, block_timeout: float = 1.0,
                  shutdown_timeout: float = 30.0, name: str | None = None) -> None:
         if not isinstance(queue, Queue):
             raise ValidationError("queue", f"expected a queuekit.Queue, got {queue!r}")
-        for label, value, low in (("concurrency", concurrency, 1), ("max_stalls", max_stalls, 0)):
+        prefetch = concurrency if prefetch is None else prefetch
+        for label, value, low in (("concurrency", concurrency, 1), ("max_stalls", max_stalls, 0),
+                                  ("prefetch", prefetch, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValidationError(label, f"expected an integer of {low} or more, got {value!r}")
         for label, fvalue in (("lease", lease), ("block_timeout", block_timeout),
@@ -117,6 +123,7 @@ class Worker:
         for job_type, handler in (handlers or {}).items():
             self.register(job_type, handler)
         self.concurrency = concurrency
+        self.prefetch = prefetch
         self.lease_ms = int(lease * 1000)
         self.max_stalls = max_stalls
         self.block_timeout = float(block_timeout)
@@ -130,7 +137,12 @@ class Worker:
         self._ready = threading.Event()
         self._stopping = False
         self._deadline: float | None = None
-        self._running: dict[str, _Run] = {}
+        # every job held, started or waiting in _buffer, by (id, lease token): a job whose lease expired while
+        # this worker ran it may come back to this same worker under a new token
+        self._running: dict[tuple[str, str], _Run] = {}
+        self._buffer: deque[_Run] = deque()
+        self._busy = 0  # jobs whose handler is running
+        self._outcomes_since = 0.0  # when the oldest unreported outcome arrived
         self._outcomes: list[list[Any]] = []
         self._pool: _ThreadPool | None = None
         self._handoff: list[tuple[_Run, list[Any]]] = []
@@ -318,17 +330,25 @@ class Worker:
         try:
             while True:
                 now = time.monotonic()
+                if self._stopping and self._buffer:
+                    self._release_buffered()
                 if self._stopping and self._deadline is not None and now >= self._deadline and self._running:
                     self._release_all("worker shut down before the job finished")
                 if self._stopping and not self._running and not self._outcomes:
                     break
+                if (self._outcomes and not self._stopping and self._busy + len(self._buffer) > 0
+                        and len(self._outcomes) < self.concurrency + self.prefetch
+                        and now - self._outcomes_since < 0.005):
+                    # more jobs are about to finish: report them together (at most 5 ms later)
+                    await self._nap(0.005 - (now - self._outcomes_since))
+                    continue
                 calls: list[tuple[str, list[str], list[Any]]] = []
                 outcomes, self._outcomes = self._outcomes, []
                 if outcomes:
                     calls.append(("finish", [keys.active, keys.complete, keys.failed, keys.base],
                                   [now_ms(), self.queue.channel, json.dumps(outcomes, separators=(",", ":"))]))
                     finished_since_clean = True
-                free = 0 if self._stopping else self.concurrency - len(self._running)
+                free = 0 if self._stopping else self.concurrency + self.prefetch - len(self._running)
                 if free > 0:
                     self._seq += 1
                     promote_until = now_ms() + (10 ** 12 if run_delayed else 0)
@@ -382,8 +402,8 @@ class Worker:
                             self._start(job_id, fields, args[4])
                             claimed += 1
                     elif name == "extend":
-                        for job_id in reply:
-                            self._lose(job_id)
+                        for i in range(0, len(reply), 2):
+                            self._lose(reply[i], reply[i + 1])
                     elif name == "sweep" and reply:
                         for i in range(0, len(reply), 2):
                             logger.warning("job %s of queue %s stalled (its worker stopped answering): %s",
@@ -404,11 +424,8 @@ class Worker:
                     wait = min(wait, max(0.001, next_due - time.time()))
                 if self._stopping and self._deadline is not None:
                     wait = min(wait, max(0.001, self._deadline - time.monotonic()))
-                timer = self._loop.call_later(wait, self._wake.set)  # cheaper than wait_for's extra task
-                await self._wake.wait()
-                timer.cancel()
-                self._wake.clear()
-                if self._running and len(self._outcomes) < len(self._running):
+                await self._nap(wait)
+                if self._busy and len(self._outcomes) < self._busy:
                     await asyncio.sleep(0)  # let handlers finishing right now join this round trip
         finally:
             if listener is not None:
@@ -422,6 +439,14 @@ class Worker:
             self._loop = None
             self._done.set()
             logger.info("worker %s stopped (%s)", self.id, self.stats)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep until woken (a job finished, a job arrived, stop) or ``seconds`` passed."""
+        assert self._loop is not None and self._wake is not None
+        timer = self._loop.call_later(seconds, self._wake.set)  # cheaper than wait_for's extra task
+        await self._wake.wait()
+        timer.cancel()
+        self._wake.clear()
 
     async def _execute(self, client: Any, calls: list[tuple[str, list[str], list[Any]]], beat: bool) -> list[Any]:
         """Run the script calls in one pipelined round trip (EVALSHA; scripts loaded once on NOSCRIPT)."""
@@ -467,7 +492,7 @@ class Worker:
         marks = [self.queue.keys.mark(t) for t in sorted(self.handlers)]
         pause = 0.05
         while not self._stopping:
-            if len(self._running) >= self.concurrency:
+            if len(self._running) >= self.concurrency + self.prefetch:
                 await asyncio.sleep(0.05)
                 continue
             try:
@@ -502,7 +527,17 @@ class Worker:
             return
         job._lease_ms = self.lease_ms  # type: ignore[attr-defined]
         run = _Run(job=job, token=token)
-        self._running[job_id] = run
+        self._running[(job_id, token)] = run
+        if self._busy < self.concurrency and not self._stopping:
+            self._launch(run)
+        else:
+            self._buffer.append(run)
+
+    def _launch(self, run: _Run) -> None:
+        """Start a held job's handler (on the loop)."""
+        job = run.job
+        run.launched = True
+        self._busy += 1
         handler = self.handlers.get(job.type)
         if handler is None:  # only handled types are claimed; kept as a guard
             self._finish(run, ["fatal", f"no handler for job type {job.type!r}", ""])
@@ -565,7 +600,10 @@ class Worker:
         run.finished = True
         if run.timer is not None:
             run.timer.cancel()
-        self._running.pop(run.job.id or "", None)
+        self._running.pop((run.job.id or "", run.token), None)
+        if run.launched:
+            self._busy -= 1
+            self._launch_next()
         if run.lost:
             self.stats["lost"] += 1
             return
@@ -575,10 +613,28 @@ class Worker:
             explicit = outcome[3] if len(outcome) > 3 else None
             delay = explicit if explicit is not None else backoff_delay(run.job.opts.backoff, run.job.failures + 1,
                                                                        self.queue.backoffs)
-        self.stats["completed" if kind == "ok" else "failed"] += 1
+        if kind in ("ok", "fail", "fatal"):
+            self.stats["completed" if kind == "ok" else "failed"] += 1
+        if not self._outcomes:
+            self._outcomes_since = time.monotonic()
         self._outcomes.append([run.job.id, run.token, kind, value, trace or "", int(delay)])
         if self._wake is not None:
             self._wake.set()
+
+    def _launch_next(self) -> None:
+        while self._buffer and self._busy < self.concurrency and not self._stopping:
+            run = self._buffer.popleft()
+            if run.finished:
+                continue
+            if run.lost:
+                self._finish(run, ["release", "lease lost before the job started", ""])
+                continue
+            self._launch(run)
+
+    def _release_buffered(self) -> None:
+        while self._buffer:
+            run = self._buffer.popleft()
+            self._finish(run, ["release", "worker shut down before the job started", ""])
 
     def _after_finish(self, outcomes: list[list[Any]], reply: list[int]) -> None:
         for outcome, applied in zip(outcomes, reply):
@@ -587,13 +643,14 @@ class Worker:
                 logger.warning("worker %s: job %s was no longer ours (lease lost); its %s outcome was dropped",
                                self.id, outcome[0], outcome[2])
 
-    def _lose(self, job_id: str) -> None:
-        run = self._running.get(job_id)
+    def _lose(self, job_id: str, token: str) -> None:
+        run = self._running.get((job_id, token))
         if run is not None and not run.finished and not run.lost:
             run.lost = True
             logger.warning("worker %s lost the lease of job %s; its result will be dropped", self.id, job_id)
 
     def _release_all(self, reason: str) -> None:
+        self._release_buffered()
         for run in list(self._running.values()):
             if run.task is not None:
                 run.task.cancel()

@@ -297,7 +297,7 @@ def test_a_worker_that_lost_its_lease_cannot_record_its_outcome(backend, queue, 
         return "from B"
 
     job = queue.add("t")
-    a = worker({"t": handler_a}, lease=30)
+    a = worker({"t": handler_a}, lease=30, prefetch=0)  # A, "frozen", must not take the job back itself
     assert a_started.wait(5)
     backend.client.zadd(queue.keys.active, {job.id: 0})  # A's lease ran out...
     backend.client.delete(queue.keys.sweep)  # ... and the sweep interval too

@@ -31,8 +31,11 @@ EXERCISE_ROOT_ENV = "EXERCISE_ROOT"
 
 
 def _pytest_command(grader: Path, stop_first: bool) -> list[str]:
-    cmd = [sys.executable, "-m", "pytest", str(grader), "-p", "queuekit.learn.pytest_plugin",
-           "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=", "-o", "console_output_style=classic"]
+    # Plugins are named, not discovered (PYTEST_DISABLE_PLUGIN_AUTOLOAD below): importing every installed plugin
+    # (hypothesis, benchmark, anyio...) cost seconds per grading run and graders need none of them.
+    cmd = [sys.executable, "-m", "pytest", str(grader), "-p", "queuekit.learn.pytest_plugin", "-p", "queuekit.testing",
+           "-p", "pytest_timeout", "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=",
+           "-o", "console_output_style=classic"]
     if stop_first:
         cmd.append("-x")
     return cmd
@@ -66,6 +69,7 @@ def grade(catalog: Catalog, exercise: Exercise, exercise_root: Path | None = Non
         run_env["PYTHONUNBUFFERED"] = "1"
         run_env["PYTHONDONTWRITEBYTECODE"] = "1"
         run_env.pop("PYTEST_ADDOPTS", None)
+        run_env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         proc = subprocess.Popen(_pytest_command(grader, stop_first), cwd=catalog.root, env=run_env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, start_new_session=True)

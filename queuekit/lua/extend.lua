@@ -5,7 +5,7 @@
 -- ARGV[1]  new deadline, ms
 -- ARGV[2..] pairs: id, lease token
 --
--- Returns the ids whose lease was lost (token changed or job gone): the worker must drop their results.
+-- Returns {id, token, ...} for each lease that was lost (token changed or job gone): the worker drops their results.
 
 local deadline = ARGV[1]
 local lost = {}
@@ -15,6 +15,7 @@ for i = 2, #ARGV, 2 do
     redis.call('ZADD', KEYS[1], 'XX', deadline, id)
   else
     lost[#lost + 1] = id
+    lost[#lost + 1] = token
   end
 end
 return lost

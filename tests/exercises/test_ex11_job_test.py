@@ -79,6 +79,7 @@ def _run(folder: Path, implementation: str) -> dict:
     (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     report = folder / "report.json"
     env = dict(os.environ, QK_MUTATION_REPORT=str(report), PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)  # the learner's tests may use queuekit's pytest fixtures
     env.pop("REDIS_URL", None)
     env.pop("QUEUEKIT_RESULTS", None)
     try:
