@@ -10,11 +10,13 @@ __all__ = ["SOURCES", "Scripts"]
 
 def _load() -> dict[str, str]:
     folder = resources.files(__package__).joinpath("lua")
-    return {entry.name[:-4]: entry.read_text(encoding="utf-8")
-            for entry in folder.iterdir() if entry.name.endswith(".lua")}
+    # _lib.lua holds helpers every script may use: it goes in front of each script (static text, never generated)
+    lib = folder.joinpath("_lib.lua").read_text(encoding="utf-8")
+    return {entry.name[:-4]: lib + entry.read_text(encoding="utf-8")
+            for entry in folder.iterdir() if entry.name.endswith(".lua") and not entry.name.startswith("_")}
 
 
-#: script name (file name without ``.lua``) -> source
+#: script name (file name without ``.lua``) -> source, shared helpers included
 SOURCES: dict[str, str] = _load()
 
 

@@ -53,6 +53,7 @@ class _Run:
     timer: asyncio.TimerHandle | None = None
     task: asyncio.Task[Any] | None = None
     launched: bool = False
+    started_ms: int = 0
 
 
 class _ThreadPool:
@@ -90,8 +91,9 @@ class Worker:
             Kue style is accepted too: ``def h(job, done)``, calling ``done()`` or ``done(error)``.
         concurrency: how many jobs run at once.
         prefetch: how many more jobs the worker may hold, claimed but not started, so the next job is at hand
-            when one finishes (default: as many as ``concurrency``; 0 = claim only when a slot is free). Held jobs
-            are under the worker's lease like running ones; on shutdown they go straight back in line.
+            when one finishes: fewer round trips per job for short jobs (0, the default, claims only when a slot
+            is free). Held jobs count as active and are under the worker's lease like running ones; their
+            ``started_at`` is set when their handler really starts; on shutdown they go straight back in line.
         lease: seconds a claimed job stays ours without a heartbeat; heartbeats renew it every ``lease / 3``.
             If the worker dies, the job is put back in line once the lease runs out.
         max_stalls: how many times a job may be recovered from a dead worker before it fails for good.
@@ -107,7 +109,7 @@ class Worker:
                  shutdown_timeout: float = 30.0, name: str | None = None) -> None:
         if not isinstance(queue, Queue):
             raise ValidationError("queue", f"expected a queuekit.Queue, got {queue!r}")
-        prefetch = concurrency if prefetch is None else prefetch
+        prefetch = 0 if prefetch is None else prefetch
         for label, value, low in (("concurrency", concurrency, 1), ("max_stalls", max_stalls, 0),
                                   ("prefetch", prefetch, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -537,6 +539,7 @@ class Worker:
         """Start a held job's handler (on the loop)."""
         job = run.job
         run.launched = True
+        run.started_ms = now_ms()
         self._busy += 1
         handler = self.handlers.get(job.type)
         if handler is None:  # only handled types are claimed; kept as a guard
@@ -617,7 +620,7 @@ class Worker:
             self.stats["completed" if kind == "ok" else "failed"] += 1
         if not self._outcomes:
             self._outcomes_since = time.monotonic()
-        self._outcomes.append([run.job.id, run.token, kind, value, trace or "", int(delay)])
+        self._outcomes.append([run.job.id, run.token, kind, value, trace or "", int(delay), run.started_ms])
         if self._wake is not None:
             self._wake.set()
 

@@ -75,27 +75,19 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
             finally:
                 _forget_event_hubs()
         return
-    client = _real_redis_or_skip()
-    monkeypatch.setenv("REDIS_URL", REAL_REDIS_URL)
-    # database 1 is shared by every run of this suite on the machine: one test at a time uses it
-    with open(_LOCK_PATH, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            client.flushdb()
-            yield Backend("redis", REAL_REDIS_URL, client)
-        finally:
-            _forget_event_hubs()
-            try:
-                client.flushdb()
-            finally:
-                client.close()
+    yield from _real_backend(monkeypatch)
 
 
 @pytest.fixture
 def real_redis(monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
     """The real Redis only (database 1, flushed before and after), for tests that need a real server."""
+    yield from _real_backend(monkeypatch)
+
+
+def _real_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
     client = _real_redis_or_skip()
     monkeypatch.setenv("REDIS_URL", REAL_REDIS_URL)
+    # database 1 is shared by every run of this suite on the machine: one test at a time uses it
     with open(_LOCK_PATH, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:

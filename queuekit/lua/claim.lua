@@ -34,11 +34,9 @@ for k = 0, ntypes - 1 do
     if redis.call('EXISTS', jkey) == 1 then
       local seq = redis.call('HINCRBY', jkey, 'seq', 0)
       local priority = tonumber(redis.call('HGET', jkey, 'priority') or '0')
-      redis.call('ZADD', wait_key, (priority + 1000) * 4294967296 + (seq % 4294967296), id)
+      redis.call('ZADD', wait_key, wait_score(priority, seq), id)
       redis.call('HSET', jkey, 'state', 'inactive')
-      if channel ~= '' then
-        redis.call('PUBLISH', channel, cjson.encode({e = 'promotion', id = id, a = {}}))
-      end
+      announce(channel, 'promotion', id)
     end
   end
 end
@@ -80,16 +78,12 @@ while claimed < want do
     for f = 1, #flat, 2 do fields[flat[f]] = flat[f + 1] end
     jobs[#jobs + 1] = {best_id, fields}
     claimed = claimed + 1
-    if channel ~= '' then
-      redis.call('PUBLISH', channel, cjson.encode({e = 'start', id = best_id, a = {redis.call('HGET', jkey, 'type')}}))
-    end
+    announce(channel, 'start', best_id, cjson.encode(fields['type']))
   end
 end
 
 -- 3. keep the chain of wake-ups going while work remains for other workers
 for k = 0, ntypes - 1 do
-  if redis.call('ZCARD', KEYS[4 + 3 * k]) > 0 and redis.call('LLEN', KEYS[6 + 3 * k]) == 0 then
-    redis.call('RPUSH', KEYS[6 + 3 * k], '1')
-  end
+  if redis.call('ZCARD', KEYS[4 + 3 * k]) > 0 then wake(KEYS[6 + 3 * k]) end
 end
 return cjson.encode({next_due, 0, jobs})

@@ -56,16 +56,10 @@ for _ = 1, count do
     if delay > 0 then
       redis.call('ZADD', delayed_key, now + delay, id)
     else
-      -- priority band in the high bits, arrival order in the low 32 bits: lower score runs first
-      redis.call('ZADD', wait_key, (priority + 1000) * 4294967296 + (seq % 4294967296), id)
+      redis.call('ZADD', wait_key, wait_score(priority, seq), id)
     end
-    -- one token is enough to wake a worker; the worker re-arms the marker while jobs remain
-    if redis.call('LLEN', mark_key) == 0 then
-      redis.call('RPUSH', mark_key, '1')
-    end
-    if channel ~= '' then
-      redis.call('PUBLISH', channel, cjson.encode({e = 'enqueue', id = id, a = {jtype}}))
-    end
+    wake(mark_key)
+    announce(channel, 'enqueue', id, cjson.encode(jtype))
     out[#out + 1] = id
     out[#out + 1] = 1
     out[#out + 1] = state

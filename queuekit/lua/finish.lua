@@ -8,12 +8,14 @@
 --                                         (derived keys share the hash tag, so the script stays in one slot)
 -- ARGV[1]  now, ms
 -- ARGV[2]  events channel ("" = none)
--- ARGV[3]  the outcomes as a JSON array of [id, lease token, kind, value, traceback, retry delay ms]:
+-- ARGV[3]  the outcomes as a JSON array of [id, lease token, kind, value, traceback, retry delay ms, started ms]:
 --          kind "ok": value = result as JSON
 --          kind "fail": value = error message; retried after the delay while failures < attempts
 --          kind "fatal": like fail, never retried (a corrupt job, an unknown type)
 --          kind "release": put back in line without counting a failure (shutdown deadline reached)
---          (one JSON argument rather than six per job: far less to encode and parse on both sides)
+--          started ms: when the handler really started (0 = never started, or as claimed); a job a worker
+--          held before starting it was marked started when claimed
+--          (one JSON argument rather than seven per job: far less to encode and parse on both sides)
 --
 -- Retention (how many finished jobs are kept) is applied separately by clean.lua.
 --
@@ -25,12 +27,6 @@ local prefix = KEYS[4]
 local outcomes = cjson.decode(ARGV[3])
 local out = {}
 
-local function publish(event, id, args_json)
-  if channel ~= '' then
-    redis.call('PUBLISH', channel, '{"e":"' .. event .. '","id":' .. cjson.encode(id) .. ',"a":[' .. args_json .. ']}')
-  end
-end
-
 local function remove_job(id)
   local jkey = prefix .. 'job:' .. id
   redis.call('DEL', jkey, jkey .. ':log', jkey .. ':errs')
@@ -40,14 +36,10 @@ local function requeue(jkey, id, jtype, delay)
   if delay > 0 then
     redis.call('ZADD', prefix .. 'delayed:' .. jtype, now + delay, id)
     redis.call('HSET', jkey, 'state', 'delayed')
+    wake(prefix .. 'mark:' .. jtype)  -- a worker learns the new due time and wakes for it
   else
-    local seq = redis.call('INCR', prefix .. 'seq')
-    local priority = tonumber(redis.call('HGET', jkey, 'priority') or '0')
-    redis.call('HSET', jkey, 'seq', seq, 'state', 'inactive')
-    redis.call('ZADD', prefix .. 'wait:' .. jtype, (priority + 1000) * 4294967296 + (seq % 4294967296), id)
+    back_in_line(prefix, jkey, id, jtype)
   end
-  local mark = prefix .. 'mark:' .. jtype
-  if redis.call('LLEN', mark) == 0 then redis.call('RPUSH', mark, '1') end
 end
 
 local function record_attempt(jkey, kind, message, trace)
@@ -61,16 +53,18 @@ end
 for _, o in ipairs(outcomes) do
   local id, token, kind, value, trace = o[1], o[2], o[3], o[4], o[5]
   local retry_delay = tonumber(o[6])
+  local started = tonumber(o[7] or 0)
   local jkey = prefix .. 'job:' .. id
   local state_token = redis.call('HMGET', jkey, 'state', 'token', 'type')
   if state_token[1] ~= 'active' or state_token[2] ~= token then
     out[#out + 1] = 0
   else
     local jtype = state_token[3]
+    if started > 0 then redis.call('HSET', jkey, 'started', started) end
     redis.call('ZREM', KEYS[1], id)
     redis.call('HDEL', jkey, 'token')
     if kind == 'ok' then
-      publish('complete', id, value)
+      announce(channel, 'complete', id, value)
       if redis.call('HGET', jkey, 'roc') == '1' then
         remove_job(id)
       else
@@ -88,11 +82,11 @@ for _, o in ipairs(outcomes) do
       redis.call('HSET', jkey, 'error', value)
       if kind == 'fail' and fails < attempts then
         requeue(jkey, id, jtype, retry_delay)
-        publish('failed attempt', id, cjson.encode(value) .. ',' .. made)
+        announce(channel, 'failed attempt', id, cjson.encode(value) .. ',' .. made)
       else
         redis.call('HSET', jkey, 'state', 'failed', 'finished', now)
         redis.call('ZADD', KEYS[3], now, id)
-        publish('failed', id, cjson.encode(value))
+        announce(channel, 'failed', id, cjson.encode(value))
       end
     end
     out[#out + 1] = 1

@@ -17,9 +17,7 @@ if ARGV[3] == '' then
 else
   redis.call('HSET', jkey, 'percent', ARGV[2], 'pdata', ARGV[3])
 end
-if ARGV[4] ~= '' then
-  local data = ARGV[3]
-  if data == '' then data = 'null' end
-  redis.call('PUBLISH', ARGV[4], '{"e":"progress","id":' .. cjson.encode(ARGV[5]) .. ',"a":[' .. ARGV[2] .. ',' .. data .. ']}')
-end
+local data = ARGV[3]
+if data == '' then data = 'null' end
+announce(ARGV[4], 'progress', ARGV[5], ARGV[2] .. ',' .. data)
 return 1

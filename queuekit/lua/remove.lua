@@ -17,7 +17,5 @@ redis.call('ZREM', prefix .. 'active', id)
 redis.call('ZREM', prefix .. 'complete', id)
 redis.call('ZREM', prefix .. 'failed', id)
 redis.call('DEL', jkey, jkey .. ':log', jkey .. ':errs')
-if ARGV[2] ~= '' then
-  redis.call('PUBLISH', ARGV[2], '{"e":"remove","id":' .. cjson.encode(id) .. ',"a":[' .. cjson.encode(jtype) .. ']}')
-end
+announce(ARGV[2], 'remove', id, cjson.encode(jtype))
 return 1

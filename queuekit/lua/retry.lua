@@ -19,16 +19,10 @@ for _, id in ipairs(ids) do
   local jkey = prefix .. 'job:' .. id
   if redis.call('ZREM', KEYS[1], id) == 1 and redis.call('HGET', jkey, 'state') == 'failed' then
     local jtype = redis.call('HGET', jkey, 'type')
-    local seq = redis.call('INCR', prefix .. 'seq')
-    local priority = tonumber(redis.call('HGET', jkey, 'priority') or '0')
-    redis.call('HSET', jkey, 'state', 'inactive', 'seq', seq, 'fails', 0, 'stalls', 0)
+    redis.call('HSET', jkey, 'fails', 0, 'stalls', 0)
     redis.call('HDEL', jkey, 'error', 'finished')
-    redis.call('ZADD', prefix .. 'wait:' .. jtype, (priority + 1000) * 4294967296 + (seq % 4294967296), id)
-    local mark = prefix .. 'mark:' .. jtype
-    if redis.call('LLEN', mark) == 0 then redis.call('RPUSH', mark, '1') end
-    if ARGV[1] ~= '' then
-      redis.call('PUBLISH', ARGV[1], '{"e":"enqueue","id":' .. cjson.encode(id) .. ',"a":[' .. cjson.encode(jtype) .. ']}')
-    end
+    back_in_line(prefix, jkey, id, jtype)
+    announce(ARGV[1], 'enqueue', id, cjson.encode(jtype))
     out[#out + 1] = id
   end
 end

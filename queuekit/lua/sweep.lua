@@ -27,7 +27,7 @@ local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, to
 for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[1], id)
   local jkey = prefix .. 'job:' .. id
-  local fields = redis.call('HMGET', jkey, 'type', 'made', 'worker', 'priority')
+  local fields = redis.call('HMGET', jkey, 'type', 'made', 'worker')
   if fields[1] then
     local jtype = fields[1]
     local stalls = redis.call('HINCRBY', jkey, 'stalls', 1)
@@ -40,21 +40,12 @@ for _, id in ipairs(expired) do
       local reason = 'job stalled more than max_stalls (' .. max_stalls .. ') times'
       redis.call('HSET', jkey, 'state', 'failed', 'error', reason, 'finished', now)
       redis.call('ZADD', KEYS[2], now, id)
-      if channel ~= '' then
-        redis.call('PUBLISH', channel, '{"e":"failed","id":' .. cjson.encode(id) .. ',"a":[' .. cjson.encode(reason) .. ']}')
-      end
+      announce(channel, 'failed', id, cjson.encode(reason))
       out[#out + 1] = id
       out[#out + 1] = 'failed'
     else
-      local seq = redis.call('INCR', prefix .. 'seq')
-      local priority = tonumber(fields[4] or '0')
-      redis.call('HSET', jkey, 'state', 'inactive', 'seq', seq)
-      redis.call('ZADD', prefix .. 'wait:' .. jtype, (priority + 1000) * 4294967296 + (seq % 4294967296), id)
-      local mark = prefix .. 'mark:' .. jtype
-      if redis.call('LLEN', mark) == 0 then redis.call('RPUSH', mark, '1') end
-      if channel ~= '' then
-        redis.call('PUBLISH', channel, '{"e":"stalled","id":' .. cjson.encode(id) .. ',"a":[' .. stalls .. ']}')
-      end
+      back_in_line(prefix, jkey, id, jtype)
+      announce(channel, 'stalled', id, tostring(stalls))
       out[#out + 1] = id
       out[#out + 1] = 'requeued'
     end

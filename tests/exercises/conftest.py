@@ -24,8 +24,6 @@ from exercise_support import REAL_REDIS_URL  # noqa: E402
 # The graders grade the files in $EXERCISE_ROOT (the runner always sets it). A plain `pytest` run of the project
 # does not set it: then the graders are not collected (they would grade the unsolved stubs and fail by design);
 # test_course.py grades the stubs and the reference solutions through the runner instead.
-# The deliberately wrong submissions in wrong/ are data (one holds a learner's test file), never collected.
-collect_ignore = ["wrong"]
 if not os.environ.get("EXERCISE_ROOT"):
     collect_ignore_glob = ["test_ex[0-9][0-9]_*.py"]
 

@@ -1,7 +1,7 @@
 """Every grader fails a deliberately wrong version of its exercise, with a message that says what is wrong.
 
-Each folder in tests/exercises/wrong/ holds the files of one wrong submission (``# WRONG`` marks the mistake).
-The grader runs in a subprocess through the runner, exactly as `queuekit learn` would run it, on the embedded
+Each wrong submission is the reference solution with one small change (``wrong_versions.py``; ``# WRONG`` marks
+the mistake), written to a temporary folder. The grader runs in a subprocess through the runner, exactly as `queuekit learn` would run it, on the embedded
 backend (the real-Redis runs of each grader are covered by the graders' own tests).
 """
 
@@ -14,12 +14,13 @@ import pytest
 from queuekit.learn.catalog import load_catalog
 from queuekit.learn.runner import grade
 
+from wrong_versions import MUTATIONS, build_wrong_version  # tests/exercises is on sys.path (conftest)
+
 pytestmark = [pytest.mark.exercises, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-WRONG = Path(__file__).resolve().parent / "wrong"
 
-# (folder in wrong/, exercise, failing test (prefix), words the failure message must contain)
+# (wrong version in MUTATIONS, exercise, failing test (prefix), words the failure message must contain)
 CASES = [
     ("ex00_wrong_key", "ex00_server", "test_seed_sets_holberton_to_school", ["get Holberton", "'School'"]),
     ("ex01_wrong_message", "ex01_redis_client", "test_connected_message",
@@ -68,15 +69,13 @@ def catalog():
 
 @pytest.mark.parametrize("folder, exercise, test_name, words", CASES,
                          ids=[f"{c[0]}-{c[2]}" for c in CASES])
-def test_grader_fails_the_wrong_version(catalog, folder: str, exercise: str, test_name: str,
+def test_grader_fails_the_wrong_version(catalog, tmp_path_factory, folder: str, exercise: str, test_name: str,
                                         words: list[str]) -> None:
     ex = catalog.get(exercise)
-    files = {p.name for p in (WRONG / folder).glob("*.py")}
-    assert set(ex.files) <= files, f"wrong/{folder} must hold every file of {exercise}: {ex.files}"
-    assert any("# WRONG" in (WRONG / folder / f).read_text() for f in files), f"mark the mistake in wrong/{folder}"
     key = (folder, exercise)
-    if key not in _graded:  # several cases share one folder: grade it once
-        _graded[key] = grade(catalog, ex, WRONG / folder, env={"QUEUEKIT_EXERCISE_BACKENDS": "embedded"})
+    if key not in _graded:  # several cases share one wrong version: grade it once
+        where = build_wrong_version(folder, list(ex.files), tmp_path_factory.mktemp("wrong") / folder)
+        _graded[key] = grade(catalog, ex, where, env={"QUEUEKIT_EXERCISE_BACKENDS": "embedded"})
     result = _graded[key]
     assert result.status == "fail", f"the grader of {exercise} did not fail wrong/{folder}: {result.to_dict()}"
     failing = [t for t in result.tests if t.name.startswith(test_name) and t.status in ("fail", "error")]
@@ -85,3 +84,7 @@ def test_grader_fails_the_wrong_version(catalog, folder: str, exercise: str, tes
     message = failing[0].message or ""
     missing = [w for w in words if w not in message]
     assert not missing, f"the failure message lacks {missing}; it reads:\n{message}"
+
+
+def test_every_wrong_version_is_graded() -> None:
+    assert {case[0] for case in CASES} == set(MUTATIONS)
