@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from types import TracebackType
 
@@ -19,10 +20,14 @@ logger = logging.getLogger(__name__)
 class _RequestHandler(TCPFakeRequestHandler):
     """fakeredis's handler closes the connection after any error reply (NOSCRIPT, WRONGTYPE, a failing script);
     a real server keeps it open, and clients rely on that: the worker's pipelined EVALSHA loads a script on NOSCRIPT.
-    Here an error reply is sent as a reply and the connection stays open."""
+    Here an error reply is sent as a reply and the connection stays open. Replies also leave at once (TCP_NODELAY).
+    """
 
     def setup(self) -> None:
         super().setup()
+        # Replies are written one by one: without TCP_NODELAY, Nagle's algorithm holds each small reply back until
+        # the client acknowledges the previous one (tens of ms per reply of a pipeline).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         read = self.current_client.read_response
 
         def read_response(*args: object, **kwargs: object) -> object:

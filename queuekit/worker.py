@@ -539,7 +539,6 @@ class Worker:
         """Start a held job's handler (on the loop)."""
         job = run.job
         run.launched = True
-        run.started_ms = now_ms()
         self._busy += 1
         handler = self.handlers.get(job.type)
         if handler is None:  # only handled types are claimed; kept as a guard
@@ -632,6 +631,7 @@ class Worker:
             if run.lost:
                 self._finish(run, ["release", "lease lost before the job started", ""])
                 continue
+            run.started_ms = now_ms()  # held since its claim: record when it really starts
             self._launch(run)
 
     def _release_buffered(self) -> None:
