@@ -1,30 +1,4 @@
-"""Task 0 — Install a Redis instance (start a server, ping it, seed it).
-
-The original course compiles Redis from source. Here you may use a real `redis-server`, or queuekit's embedded
-server: a Redis-compatible server written in Python that other processes can reach over TCP (run it in a terminal
-with `queuekit server --port 6380`). This exercise drives the embedded one from Python.
-
-Write three functions:
-
-1. `start_server(port=0)`: start a `queuekit.server.EmbeddedServer` listening on `port` (0 lets the system pick a
-   free port) and return it, already started.
-2. `ping(client)`: send PING with the redis-py `client` and return the text the server answered, `"PONG"`
-   (redis-py turns the answer into `True`: give back the word `redis-cli ping` would print).
-3. `seed(client)`: set the value `School` for the key `Holberton` (tasks 2 and 3 read it) and return what
-   `get Holberton` answers afterwards: `"School"`.
-
-Run it:
-
-    python exercises/ex00_server.py
-
-Expected output (the port changes every run):
-
-    Server listening on redis://127.0.0.1:PORT
-    PONG
-    School
-
-Tip: `queuekit.connect(url)` returns a redis-py client for a URL such as `server.url`.
-"""
+"""Reference solution of ex00_server: exercises/ex00_server.py states the task and the exact output expected."""
 
 from __future__ import annotations
 

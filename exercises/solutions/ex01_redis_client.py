@@ -1,29 +1,4 @@
-"""Task 1 — Redis client: connect and say whether it worked.
-
-Write `connect_client(url=None)`:
-
-- connect with `queuekit.connection.connect(url)` (no URL: it uses `$REDIS_URL`, else the embedded server);
-- when the connection works, print exactly
-
-      Redis client connected to the server
-
-  and return the client;
-- when it does not (connect raises `queuekit.errors.ConnectionFailed`), print exactly
-
-      Redis client not connected to the server: ERROR_MESSAGE
-
-  where ERROR_MESSAGE is the text of the error (`str(error)`), and return None. Never let the error escape.
-
-Run it against a server (task 0, a real Redis, or `queuekit server --port 6380` in another terminal):
-
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex01_redis_client.py
-    Redis client connected to the server
-
-and with no server listening on that port:
-
-    REDIS_URL=redis://127.0.0.1:6399 python exercises/ex01_redis_client.py
-    Redis client not connected to the server: cannot reach Redis at 127.0.0.1:6399 (...): ...
-"""
+"""Reference solution of ex01_redis_client: exercises/ex01_redis_client.py states the task and the exact output expected."""
 
 from __future__ import annotations
 

@@ -1,29 +1,4 @@
-"""Task 2 — Basic operations: set a value and display one.
-
-Copy `connect_client` from task 1 (same messages), then write two functions. Each takes the redis-py `client`
-first (the original course used one global client; passing it makes the functions easy to test):
-
-1. `set_new_school(client, school_name, value)`: set in Redis the value `value` for the key `school_name`, and
-   print a confirmation with the helper `redis_print` given below (for a successful SET it prints `Reply: OK`).
-2. `display_school_value(client, school_name)`: print the value stored for the key `school_name`.
-
-The end of the file (already written) calls, in this order:
-
-    display_school_value(client, "Holberton")
-    set_new_school(client, "HolbertonSanFrancisco", "100")
-    display_school_value(client, "HolbertonSanFrancisco")
-
-Run it against the server you seeded in task 0 (or seed it: `redis-cli -p PORT set Holberton School`):
-
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex02_redis_op.py
-
-Expected output:
-
-    Redis client connected to the server
-    School
-    Reply: OK
-    100
-"""
+"""Reference solution of ex02_redis_op: exercises/ex02_redis_op.py states the task and the exact output expected."""
 
 from __future__ import annotations
 

@@ -1,27 +1,4 @@
-"""Task 3 — Async operations: the same as task 2 with async / await.
-
-Copy task 2 and turn it into asyncio code with queuekit's asyncio client, `queuekit.connection.connect_async()`
-(a `redis.asyncio.Redis`: every command is awaited, e.g. `await client.get(key)`):
-
-1. `async def connect_client(url=None)`: create the client with `connect_async(url)`, then `await client.ping()`
-   to check the connection (the asyncio client only connects when used). Print the same two messages as task 1:
-   `Redis client connected to the server` and return the client, or
-   `Redis client not connected to the server: ERROR_MESSAGE` and return None when ping raises
-   `redis.RedisError` (or `OSError`).
-2. `async def set_new_school(client, school_name, value)`: await the SET, print the reply with `redis_print`.
-3. `async def display_school_value(client, school_name)`: await the GET and print the value.
-
-`main()` (given) awaits them in the same order as task 2; run it with:
-
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex03_redis_op_async.py
-
-Expected output — the same result as task 2:
-
-    Redis client connected to the server
-    School
-    Reply: OK
-    100
-"""
+"""Reference solution of ex03_redis_op_async: exercises/ex03_redis_op_async.py states the task and the exact output expected."""
 
 from __future__ import annotations
 

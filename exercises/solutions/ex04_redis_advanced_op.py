@@ -1,29 +1,4 @@
-"""Task 4 — Advanced operations: store a hash and display it.
-
-Write two functions (each takes the redis-py `client` first):
-
-1. `create_hash(client)`: store in the hash with key `HolbertonSchools` the values of `SCHOOLS` (given below:
-   Portland=50, Seattle=80, New York=20, Bogota=20, Cali=40, Paris=2), with **one HSET per field**, in that order,
-   printing each reply with `redis_print` (HSET answers how many fields it added: `Reply: 1`, or `Reply: 0` when
-   the field already existed, e.g. on a second run).
-2. `display_hash(client)`: read the whole hash with HGETALL and print the dict it returns, the Python way
-   (`print(the_dict)`): keys and values are strings, in insertion order.
-
-Run it on an empty server:
-
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex04_redis_advanced_op.py
-
-Expected output (the first run; a second run prints `Reply: 0` six times):
-
-    Redis client connected to the server
-    Reply: 1
-    Reply: 1
-    Reply: 1
-    Reply: 1
-    Reply: 1
-    Reply: 1
-    {'Portland': '50', 'Seattle': '80', 'New York': '20', 'Bogota': '20', 'Cali': '40', 'Paris': '2'}
-"""
+"""Reference solution of ex04_redis_advanced_op: exercises/ex04_redis_advanced_op.py states the task and the exact output expected."""
 
 from __future__ import annotations
 

@@ -1,32 +1,4 @@
-"""Task 5 (1/2) — The subscriber. Its partner is exercises/ex05_publisher.py.
-
-Write:
-
-1. `connect_client(url=None)`: as in task 1 (same two messages).
-2. `handle_message(message)`: print the message, then return True when it is `KILL_SERVER` (time to stop), else
-   False.
-3. `listen(client)`: subscribe to the channel `holberton school channel` (the constant `CHANNEL`), call
-   `handle_message` for every message received on it, and when it returns True unsubscribe and return (the script
-   then ends, exit status 0). `KILL_SERVER` itself is printed before the subscriber stops; a message published
-   after it is never seen.
-   Either use `client.pubsub()` directly, or queuekit's helper:
-   `queuekit.pubsub.Subscriber(CHANNEL, handler, stop_on="KILL_SERVER", client=client).run()`.
-
-Both processes must use the same server. In three terminals:
-
-    queuekit server --port 6380                                            # or use a real Redis
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex05_subscriber.py   # start this one first
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex05_publisher.py
-
-Expected output of the subscriber:
-
-    Redis client connected to the server
-    Holberton Student #1 starts course
-    Holberton Student #2 starts course
-    KILL_SERVER
-
-(and the publisher's output is described in ex05_publisher.py).
-"""
+"""Reference solution of ex05_subscriber: exercises/ex05_subscriber.py states the task and the exact output expected."""
 
 from __future__ import annotations
 

@@ -1,41 +1,4 @@
-"""Task 8 — Track progress and errors: the creator of 11 jobs.
-
-Write `create_jobs(queue, jobs)`: for each dict of `jobs` (the list `JOBS` below, in order):
-
-- create a job of type `push_notification_code_2` with that dict as data;
-- listen to its events and print, with the job's id in place of JOB_ID:
-  - on `complete`:  `Notification job #JOB_ID completed`
-  - on `failed`:    `Notification job #JOB_ID failed: ERROR`          (the listener receives the error message)
-  - on `progress`:  `Notification job #JOB_ID PERCENTAGE% complete`   (the listener receives percent, data)
-- save it and print `Notification job created: JOB_ID` (no `#` on this line, as in the original);
-- return the list of saved jobs, in order.
-
-Careful with `lambda` in a loop: a lambda sees the variable's *last* value when it runs. Give each job its own
-variable (`lambda result, job=job: ...`) or write a small function that creates one job.
-
-The end of the file (given) creates the jobs, then waits until every job finished (with `wait_for_jobs`) so
-that the listeners can print, and ends. The processor is task 9 (ex09_job_processor.py), another process.
-
-Run it with the processor of task 9, both on one fresh server:
-
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex08_job_creator.py      # terminal 1
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex09_job_processor.py    # terminal 2
-
-Terminal 1 prints `Notification job created: 1` ... `Notification job created: 11`, then, as the processor works
-(two jobs at a time, so lines of two jobs may interleave):
-
-    Notification job #1 0% complete
-    Notification job #2 0% complete
-    Notification job #1 failed: Phone number 4153518780 is blacklisted
-    Notification job #2 failed: Phone number 4153518781 is blacklisted
-    Notification job #3 0% complete
-    Notification job #3 50% complete
-    Notification job #4 0% complete
-    Notification job #4 50% complete
-    Notification job #3 completed
-    Notification job #4 completed
-    ... (jobs 5 to 11 the same way: 0%, 50%, completed)
-"""
+"""Reference solution of ex08_job_creator: exercises/ex08_job_creator.py states the task and the exact output expected."""
 
 from __future__ import annotations
 

@@ -1,26 +1,4 @@
-"""Task 10 — Writing the job creation function.
-
-Write `create_push_notifications_jobs(jobs, queue)`:
-
-- if `jobs` is not a list, raise `TypeError("Jobs is not an array")` (that exact message) and create nothing;
-- for each dict in `jobs`, create a job of type `push_notification_code_3` with the dict as data, and listen to
-  it, printing (JOB_ID being the job's id):
-  - on `complete`:  `Notification job #JOB_ID completed`
-  - on `failed`:    `Notification job #JOB_ID failed: ERROR`
-  - on `progress`:  `Notification job #JOB_ID PERCENT% complete`
-- save each job, then print `Notification job created: JOB_ID`;
-- return the list of saved jobs.
-
-(Mind the `lambda` in a loop: see the hint of task 8.) Task 11 writes the tests of this function, so keep the
-name and the argument order: `jobs` first, then `queue`.
-
-The end of the file (given) is the original `8-job-main.js`:
-
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex10_job.py
-    Notification job created: 1
-
-(the number is the next id of the queue on that server).
-"""
+"""Reference solution of ex10_job: exercises/ex10_job.py states the task and the exact output expected."""
 
 from __future__ import annotations
 

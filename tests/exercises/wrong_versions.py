@@ -52,9 +52,6 @@ MUTATIONS: dict[str, list[tuple[str, str, str]]] = {
     ],
     'ex08_late_binding': [
         ('ex08_job_creator.py',
-         'variable (`lambda result, job=job: ...`) or write a small function that creates one job.\n',
-         'variable (`lambda result: ...`) or write a small function that creates one job.\n'),
-        ('ex08_job_creator.py',
          '    created = []\n',
          '    created = []  # WRONG: the lambdas below see the last job of the loop\n'),
         ('ex08_job_creator.py',
