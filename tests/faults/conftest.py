@@ -31,10 +31,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     servers: list[RedisProcess] = []
     try:
         for k in range(3):
-            port = free_cluster_port()
-            servers.append(RedisProcess(base / f"node-{k}", [
-                "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
-                "--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no"], port=port).start())
+            for attempt in range(3):  # a port found free can be taken before redis-server binds it: try another
+                port = free_cluster_port()
+                node = RedisProcess(base / f"node-{k}-{attempt}", [
+                    "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
+                    "--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no"], port=port)
+                try:
+                    servers.append(node.start(timeout=10))
+                    break
+                except RuntimeError:
+                    node.stop()
+                    if attempt == 2:
+                        raise
         nodes = [f"127.0.0.1:{s.port}" for s in servers]
         subprocess.run(["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
                        check=True, capture_output=True, timeout=60)
