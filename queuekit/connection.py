@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,7 +18,7 @@ import redis.cluster
 from .errors import ConnectionFailed
 
 __all__ = ["connect", "connect_async", "embedded_server", "use_embedded_server", "mask_url", "resolve_url",
-           "is_cluster", "is_cluster_url"]
+           "is_cluster", "is_cluster_url", "Lane"]
 
 logger = logging.getLogger(__name__)
 
@@ -215,3 +216,83 @@ def _cluster_twin(client: Any, *, asyncio: bool, decode_responses: bool) -> Any:
         return redis.asyncio.cluster.RedisCluster(startup_nodes=nodes, decode_responses=decode_responses, **keep)
     sync_nodes = [redis.cluster.ClusterNode(h, p) for h, p in _cluster_nodes(client)]
     return redis.cluster.RedisCluster(startup_nodes=sync_nodes, decode_responses=decode_responses, **keep)
+
+
+class Lane:
+    """One connection to ``client``'s server kept for a hot path (a producer's enqueue), used one call at a time.
+
+    A pooled redis-py client checks a connection out of its pool and probes it before every command; a producer
+    adding jobs one by one pays that on each add. A lane keeps one connection (a lock lets threads share it) and
+    probes it only after it sat idle: a connection the server closed meanwhile (a restarted Redis) is replaced
+    before anything is sent, so a call is never sent twice. A call interrupted before its reply was read leaves
+    the connection to be replaced too, and a forked process opens its own.
+
+    Only for a plain ``redis.Redis`` client: :meth:`for_client` returns None for the embedded server and for a
+    Redis Cluster, whose own clients are used as they are.
+    """
+
+    #: seconds of idleness after which the connection is probed before use (a server cannot be restarted faster)
+    PROBE_AFTER = 0.001
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._pool = client.connection_pool
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._pid = os.getpid()
+        self._last = 0.0  # when the last reply was read (monotonic)
+        self._pending = False  # a command was sent and its reply not read yet
+
+    @classmethod
+    def for_client(cls, client: Any) -> Lane | None:
+        if type(client) is not redis.Redis or getattr(client, "connection", None) is not None:
+            return None  # fakeredis, a cluster, or a client already pinned to one connection
+        return cls(client)
+
+    def script(self, sha: str, source: str, keys: list[str], args: list[Any]) -> Any:
+        """EVALSHA ``sha`` (loading ``source`` on NOSCRIPT) and return the reply."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                self._pending = True
+                conn.send_command("EVALSHA", sha, len(keys), *keys, *args)
+                try:
+                    reply = conn.read_response()
+                except redis.exceptions.NoScriptError:
+                    conn.send_command("SCRIPT", "LOAD", source)
+                    conn.read_response()
+                    conn.send_command("EVALSHA", sha, len(keys), *keys, *args)
+                    reply = conn.read_response()
+                finally:
+                    self._last = time.monotonic()
+                self._pending = False
+            except redis.ResponseError:
+                self._pending = False  # an error reply: read, the connection is in step
+                raise
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                conn.disconnect()  # the next call starts on a fresh connection
+                raise
+            return reply
+
+    def _connection(self) -> Any:
+        conn = self._conn
+        if conn is None or self._pid != os.getpid():
+            conn = self._conn = self._pool.make_connection()
+            self._pid = os.getpid()
+            self._pending = False
+        elif self._pending:
+            conn.disconnect()  # the reply of an interrupted call may still arrive: never read it as ours
+            self._pending = False
+        elif time.monotonic() - self._last > self.PROBE_AFTER:
+            # the pool's check: unread data or a closed socket means a stale connection (opens one not yet open)
+            try:
+                if conn.can_read(timeout=0):
+                    conn.disconnect()
+            except (redis.ConnectionError, OSError):
+                conn.disconnect()
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.disconnect()
+            self._conn = None

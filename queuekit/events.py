@@ -160,14 +160,21 @@ class EventHub:
             self._subscribed.set()
 
     def _dispatch(self, message: str) -> None:
+        """One message from the channel: a JSON array of events, each ``[event, job id, [args]]`` (the Lua
+        scripts publish the events of one call together; see _lib.lua). The id may be a list of ids: the same
+        event for each of those jobs (a bulk add)."""
         try:
-            event = json.loads(message)
-            name, job_id, args = event["e"], str(event["id"]), event.get("a") or []
-        except (ValueError, KeyError, TypeError):
-            logger.warning("ignoring a malformed event on %s: %.200s", self.channel, message)
+            batch = json.loads(message)
+            events = [(name, [str(i) for i in ids] if isinstance(ids, list) else [str(ids)],
+                       args if isinstance(args, list) else []) for name, ids, args in batch]
+        except (ValueError, TypeError):
+            logger.warning("ignoring a malformed event message on %s: %.200s", self.channel, message)
             return
-        if not isinstance(args, list):  # Lua's cjson encodes an empty table as {}
-            args = []
+        for name, ids, args in events:
+            for job_id in ids:
+                self._deliver(name, job_id, args)
+
+    def _deliver(self, name: str, job_id: str, args: list[Any]) -> None:
         with self._lock:
             self._recent.append((job_id, name, args))
             job_listeners = [fn for (e, fn) in self._job.get(job_id, []) if e == name]

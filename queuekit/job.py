@@ -18,7 +18,7 @@ from .errors import JobFailed, ValidationError, WaitTimeout
 if TYPE_CHECKING:
     from .queue import Queue
 
-__all__ = ["JobState", "JobOptions", "Job", "PRIORITIES", "MAX_DATA_BYTES", "backoff_delay", "now_ms"]
+__all__ = ["JobState", "JobOptions", "Job", "PRIORITIES", "MAX_DATA_BYTES", "backoff_delay", "now_ms", "to_json"]
 
 #: Kue's named priorities; lower runs first.
 PRIORITIES: dict[str, int] = {"low": 10, "normal": 0, "medium": -5, "high": -10, "critical": -15}
@@ -32,6 +32,22 @@ DAY_MS = 24 * 3600 * 1000
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _compact_json() -> Callable[[Any], str]:
+    """``json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)``, with the standard
+    library's C encoder built once: dumps() with options builds a new encoder on every call, which costs more
+    than encoding a small job. (No check for a container holding itself: that ends in RecursionError.)"""
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # a Python without the C accelerator
+        return encoder.encode
+    encode = make(None, encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+    return lambda value: "".join(encode(value, 0))
+
+
+#: compact JSON text of a value (strict: NaN and infinity refused), fast for the many small values of a queue
+to_json = _compact_json()
 
 
 class JobState(str, Enum):
@@ -165,17 +181,37 @@ def _find_unserializable(value: Any, path: str) -> str | None:
     return f"{path} ({type(value).__name__} is not JSON-serializable)"
 
 
+def _plain_keys(value: Any) -> bool:
+    """True if every dict inside ``value`` has only ``str`` keys (json.dumps would quietly turn 1 into "1")."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str) or (isinstance(v, (dict, list, tuple)) and not _plain_keys(v)):
+                return False
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            if isinstance(v, (dict, list, tuple)) and not _plain_keys(v):
+                return False
+    return True
+
+
 def encode_data(data: Any, limit: int = MAX_DATA_BYTES, name: str = "data") -> str:
     """``data`` as compact JSON; ValidationError names the offending key, or says how far over the limit it is.
 
     Stricter than ``json.dumps``: non-string keys and NaN are refused, since they would not come back unchanged.
     """
-    where = _find_unserializable(data, name)
-    if where:
-        raise ValidationError(name, f"{where}: only JSON values (dict with str keys, list, str, int, float, bool, "
-                                    "None) can be stored")
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    size = len(text.encode())
+    # the common case costs one walk over the containers and one C-speed dumps; a refusal is explained afterwards
+    try:
+        if not _plain_keys(data):
+            raise TypeError("a key is not a string")
+        text = to_json(data)
+    except (TypeError, ValueError, RecursionError) as exc:
+        try:
+            where = _find_unserializable(data, name)
+        except RecursionError:
+            where = f"{name} (nested too deeply, or a container that holds itself)"
+        raise ValidationError(name, f"{where or f'{name} ({exc})'}: only JSON values (dict with str keys, list, "
+                                    "str, int, float, bool, None) can be stored") from None
+    size = len(text) if text.isascii() else len(text.encode())
     if size > limit:
         raise ValidationError(name, f"{size} bytes as JSON, over the limit of {limit} bytes "
                                     "(store large payloads elsewhere and pass a reference)")

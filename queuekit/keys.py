@@ -16,6 +16,7 @@ Lua script touching it runs there. Layout for queue ``Q``::
     qk:{Q}:sweep           string   lock: one stalled-job sweep per interval
     qk:{Q}:workers         zset     live workers; score = last heartbeat (ms)
     qk:{Q}:worker:<id>     string   a worker's description (JSON), expires
+    qk:{Q}:stop:<id>       list     a worker's own wake-up: pushed to end its blocking wait when it stops
     qk:{Q}:job:<id>        hash     the job
     qk:{Q}:job:<id>:log    list     the job's log lines
     qk:{Q}:job:<id>:errs   list     the job's failed attempts (JSON)
@@ -48,7 +49,7 @@ class QueueKeys:
     """Key names of one queue."""
 
     __slots__ = ("name", "base", "id", "seq", "types", "active", "complete", "failed", "meta", "sweep", "workers",
-                 "job_prefix", "channel")
+                 "job_prefix", "channel", "_lines")
 
     def __init__(self, name: str) -> None:
         self.name = validate_queue_name(name)
@@ -64,6 +65,7 @@ class QueueKeys:
         self.workers = self.base + "workers"
         self.job_prefix = self.base + "job:"
         self.channel = self.base + "events"
+        self._lines: dict[str, tuple[str, str, str]] = {}
 
     def wait(self, job_type: str) -> str:
         return f"{self.base}wait:{job_type}"
@@ -74,9 +76,14 @@ class QueueKeys:
     def mark(self, job_type: str) -> str:
         return f"{self.base}mark:{job_type}"
 
-    def lines(self, job_type: str) -> list[str]:
+    def lines(self, job_type: str) -> tuple[str, str, str]:
         """The (wait, delayed, mark) triple the scripts take for one type."""
-        return [self.wait(job_type), self.delayed(job_type), self.mark(job_type)]
+        triple = self._lines.get(job_type)
+        if triple is None:
+            triple = (self.wait(job_type), self.delayed(job_type), self.mark(job_type))
+            if len(self._lines) < 1000:  # remembered for the few types a queue has; never an unbounded cache
+                self._lines[job_type] = triple
+        return triple
 
     def job(self, job_id: str) -> str:
         return self.job_prefix + job_id
@@ -89,6 +96,9 @@ class QueueKeys:
 
     def worker(self, worker_id: str) -> str:
         return f"{self.base}worker:{worker_id}"
+
+    def stop(self, worker_id: str) -> str:
+        return f"{self.base}stop:{worker_id}"
 
     def pattern(self) -> str:
         """A SCAN pattern matching every key of this queue."""

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 import fakeredis
 import redis
 
-from .connection import (connect, connect_async, describe_client, is_cluster, is_cluster_url, resolve_url,
+from .connection import (Lane, connect, connect_async, describe_client, is_cluster, is_cluster_url, resolve_url,
                          twin)
 from .errors import QueuekitError, ValidationError
 from .events import EventHub
 from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_id, _job_type, now_ms
 from .keys import QUEUES, QueueKeys
-from .scripts import Scripts
+from .scripts import SOURCES, Scripts
 from .testmode import TestMode, test_mode_for
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ class Queue:
         self.retention = {"complete": (keep_complete, keep_complete_age), "failed": (keep_failed, keep_failed_age)}
         self.backoffs: dict[str, Callable[[int, int], float]] = {}
         self._registered = False
+        self._lane: Lane | None | bool = False  # made on first add
+        self._test_mode = test_mode_for(name)  # shared by every Queue of this name in the process
 
     # ---- connection helpers ---------------------------------------------------------------------------------
 
@@ -107,7 +109,7 @@ class Queue:
     @property
     def test_mode(self) -> TestMode:
         """Kue's test mode for this queue: ``enter(process=False)``, ``jobs``, ``clear()``, ``exit()``."""
-        return test_mode_for(self.name)
+        return self._test_mode
 
     def _register_queue(self) -> None:
         if not self._registered:
@@ -125,8 +127,12 @@ class Queue:
             remove_on_complete: bool = False) -> Job:
         """Create and save a job in one call; options as in :class:`JobOptions` (durations in ms)."""
         job = self.create(type, data)
-        job.opts = JobOptions.build(priority=priority, delay=delay, attempts=attempts, backoff=backoff, ttl=ttl,
-                                    remove_on_complete=remove_on_complete, known_backoffs=self.backoffs)
+        # the defaults need no validation (the common case of a producer adding jobs one by one)
+        if not (priority.__class__ is int and priority == 0 and delay.__class__ is int and delay == 0
+                and attempts.__class__ is int and attempts == 1 and backoff is None and ttl is None
+                and remove_on_complete is False):
+            job.opts = JobOptions.build(priority=priority, delay=delay, attempts=attempts, backoff=backoff, ttl=ttl,
+                                        remove_on_complete=remove_on_complete, known_backoffs=self.backoffs)
         if job_id is not None:
             job.set_id(job_id)
         return self.save(job)
@@ -143,7 +149,8 @@ class Queue:
                     item._queue = self
                     built.append(item)
                 elif isinstance(item, tuple) and len(item) == 2:
-                    built.append(self.create(item[0], item[1]))
+                    # the type is checked with the rest of the job by _enqueue (Job.to_dict), before any write
+                    built.append(Job(type=item[0], data={} if item[1] is None else item[1], _queue=self))
                 elif isinstance(item, Mapping):
                     opts = dict(item)
                     job = self.create(opts.pop("type", None), opts.pop("data", None))
@@ -163,7 +170,7 @@ class Queue:
     def save(self, job: Job) -> Job:
         """Store ``job`` (validated first). In test mode the job is captured instead (see ``test_mode``)."""
         job._queue = self
-        mode = self.test_mode
+        mode = self._test_mode
         if mode.active and not mode.process:
             job.to_dict(self.max_data_bytes)  # validate exactly as a real save would
             mode.capture(job)
@@ -177,39 +184,81 @@ class Queue:
         if not jobs:
             return []
         # validate and serialize everything first: nothing is written unless every job is valid
-        encoded = []
-        for n, job in enumerate(jobs):
-            try:
-                encoded.append(job.to_dict(self.max_data_bytes))
-            except ValidationError as exc:
-                if len(jobs) == 1:
-                    raise
-                raise ValidationError(f"jobs[{n}].{exc.field}", str(exc).split(": ", 1)[-1]) from None
-        types: dict[str, int] = {}
-        for fields in encoded:
-            types.setdefault(fields["type"], len(types))
-        keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix]
-        for t in types:
-            keys += self.keys.lines(t)
+        limit = self.max_data_bytes
         now = now_ms()
-        args: list[Any] = [now, self.channel, len(jobs)]
-        for job, fields in zip(jobs, encoded):
-            extra = [x for k, v in fields.items() if k not in ("type", "data", "priority") for x in (k, v)]
-            args += [job.custom_id or "", types[fields["type"]], fields["type"], fields["data"], job.opts.delay,
-                     job.opts.priority, len(extra) // 2, *extra]
-        self._register_queue()
-        reply = self.scripts.enqueue(keys=keys, args=args)
+        single = len(jobs) == 1
+        if single:
+            job = jobs[0]
+            fields = job.to_dict(limit)
+            job_type, data = fields.pop("type"), fields.pop("data")
+            keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix, *self.keys.lines(job_type)]
+            args = [now, self.channel, job_type, job.custom_id or "", data, job.opts.delay, job.opts.priority]
+            for item in fields.items():  # options other than the defaults
+                args += item
+            self._register_queue()
+            reply = self._run("add", keys, args)
+        else:
+            types: dict[str, int] = {}
+            groups: dict[tuple[tuple[str, str], ...], int] = {}
+            group_args: list[Any] = []
+            job_args: list[Any] = []
+            for n, job in enumerate(jobs):
+                try:
+                    fields = job.to_dict(limit)
+                except ValidationError as exc:
+                    raise ValidationError(f"jobs[{n}].{exc.field}", str(exc).split(": ", 1)[-1]) from None
+                data = fields.pop("data")
+                # jobs sharing type and options share one option group: sent (and read by Lua) once per batch
+                key = tuple(fields.items())
+                g = groups.get(key)
+                if g is None:
+                    g = groups[key] = len(groups) + 1
+                    job_type = fields.pop("type")
+                    k = types.setdefault(job_type, len(types))
+                    extra = [x for f, v in fields.items() if f != "priority" for x in (f, v)]
+                    group_args += [k, job_type, job.opts.delay, job.opts.priority, len(extra) // 2, *extra]
+                job_args.append(g)
+                job_args.append(job.custom_id or "")
+                job_args.append(data)
+            keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix]
+            for t in types:
+                keys += self.keys.lines(t)
+            self._register_queue()
+            reply = self._run("enqueue", keys, [now, self.channel, len(groups), *group_args, *job_args])
+            # the reply names the first counter id and the duplicates: every other id follows from the batch order
+            next_id = int(reply[0])
+            existing = {int(reply[n]) - 1: reply[n + 1] for n in range(1, len(reply), 2)}
         for n, job in enumerate(jobs):
-            job_id, created, state = reply[3 * n:3 * n + 3]
-            job.id, job.duplicate = str(job_id), not int(created)
-            job.state = JobState(state) if state in STATES else None
             job.created_at = now
-            if job.duplicate:
+            if single:
+                job.id, state = reply
+            else:
+                state = existing.get(n, "")
+                if job.custom_id:
+                    job.id = job.custom_id
+                else:
+                    job.id = str(next_id)
+                    next_id += 1
+            job.duplicate = bool(state)
+            if state:
+                job.state = JobState(state) if state in STATES else None
                 logger.info("job %s already exists in queue %s; nothing stored", job.id, self.name)
-            for event, listener in job._listeners:
-                self.events.on_job(job.id, event, listener)
-            job._listeners.clear()
+            else:
+                job.state = JobState.DELAYED if job.opts.delay else JobState.INACTIVE
+            if job._listeners:
+                for event, listener in job._listeners:
+                    self.events.on_job(job.id, event, listener)
+                job._listeners.clear()
         return jobs
+
+    def _run(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        """Run one of the adding scripts: one round trip, on the connection kept for adding jobs where there is
+        one (see connection.Lane)."""
+        if self._lane is False:
+            self._lane = Lane.for_client(self.client)
+        if self._lane is None:
+            return getattr(self.scripts, script)(keys=keys, args=args)
+        return self._lane.script(getattr(self.scripts, script).sha, SOURCES[script], keys, args)
 
     def register_backoff(self, name: str, fn: Callable[[int, int], float]) -> None:
         """Make ``backoff={'type': name, 'delay': ms}`` call ``fn(failures, delay_ms) -> ms`` in workers."""
@@ -423,6 +472,8 @@ class Queue:
                 if value is hub:
                     del _hubs[key]
         hub.close()
+        if isinstance(self._lane, Lane):
+            self._lane.close()
 
     # ---- processing -------------------------------------------------------------------------------------------
 

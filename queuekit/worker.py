@@ -30,7 +30,7 @@ import redis
 
 from .errors import ValidationError
 from .errors import Retry as RetryRequest
-from .job import Job, _job_type, backoff_delay, now_ms
+from .job import Job, _job_type, backoff_delay, now_ms, to_json
 from .queue import Queue
 from .scripts import SOURCES
 
@@ -319,7 +319,8 @@ class Worker:
         listener = None if burst else asyncio.create_task(self._listen(client))
         keys = self.queue.keys
         types = sorted(self.handlers)
-        claim_keys = [keys.active, keys.meta, keys.job_prefix] + [k for t in types for k in keys.lines(t)]
+        claim_keys = [keys.active, keys.meta, keys.job_prefix, keys.stop(self.id)] + [k for t in types
+                                                                                       for k in keys.lines(t)]
         beat_every = self.lease_ms / 3000
         sweep_every = self.lease_ms / 2000
         next_beat = next_sweep = next_clean = 0.0
@@ -513,7 +514,7 @@ class Worker:
         try:
             pipe = client.pipeline(transaction=False)
             pipe.zrem(self.queue.keys.workers, self.id)
-            pipe.delete(self.queue.keys.worker(self.id))
+            pipe.delete(self.queue.keys.worker(self.id), self.queue.keys.stop(self.id))
             await pipe.execute()
         except _NETWORK_ERRORS:
             pass
@@ -708,8 +709,8 @@ def _call_handler(job: Job, handler: Handler) -> list[Any]:
 
 def _encode_result(result: Any) -> list[Any]:
     try:
-        return ["ok", json.dumps(result, separators=(",", ":"), ensure_ascii=False, allow_nan=False), ""]
-    except (TypeError, ValueError) as exc:
+        return ["ok", to_json(result), ""]
+    except (TypeError, ValueError, RecursionError) as exc:
         return ["fail", f"the handler's result is not JSON-serializable: {exc}", "", None]
 
 

@@ -13,11 +13,50 @@ local function wake(mark_key)
   if redis.call('LLEN', mark_key) == 0 then redis.call('RPUSH', mark_key, '1') end
 end
 
--- Announce a job event: {"e": event, "id": id, "a": [args]} with args already encoded as JSON values.
+-- Run a variadic command over a long list of arguments, 1,000 at a time: Lua's unpack() refuses a few thousand
+-- values, and one command per job costs far more than one per thousand. `per` (default 1000) must keep pairs
+-- together for ZADD (an even number).
+local function batched(command, key, items, per)
+  per = per or 1000
+  local n = #items
+  for first = 1, n, per do
+    local last = math.min(first + per - 1, n)
+    if key then
+      redis.call(command, key, unpack(items, first, last))
+    else
+      redis.call(command, unpack(items, first, last))
+    end
+  end
+end
+
+-- Job events. One PUBLISH carries a JSON array of events, each [event, id, [args]] (args already encoded as JSON
+-- values), so a script that touches many jobs publishes once per few hundred events instead of once per job.
+-- events.py reads this format. Usage: local ev = events(channel); ev.add('start', id, args_json); ...; ev.flush()
+local function events(channel)
+  local buf, n, size = {}, 0, 0
+  local self = {}
+  function self.flush()
+    if n > 0 then
+      redis.call('PUBLISH', channel, '[' .. table.concat(buf, ',', 1, n) .. ']')
+      buf, n, size = {}, 0, 0
+    end
+  end
+  function self.add(event, id, args_json)
+    if channel == '' then return end
+    local item = '["' .. event .. '",' .. cjson.encode(id) .. ',[' .. (args_json or '') .. ']]'
+    n = n + 1
+    buf[n] = item
+    size = size + #item
+    -- keep each message small enough for a subscriber's output buffer, however large the batch or its results
+    if n >= 500 or size >= 262144 then self.flush() end
+  end
+  return self
+end
+
+-- Announce a single event at once.
 local function announce(channel, event, id, args_json)
   if channel ~= '' then
-    redis.call('PUBLISH', channel, '{"e":' .. cjson.encode(event) .. ',"id":' .. cjson.encode(id) ..
-                                   ',"a":[' .. (args_json or '') .. ']}')
+    redis.call('PUBLISH', channel, '[["' .. event .. '",' .. cjson.encode(id) .. ',[' .. (args_json or '') .. ']]]')
   end
 end
 

@@ -3,7 +3,9 @@
 -- KEYS[1]  active (zset: id -> lease deadline ms)
 -- KEYS[2]  meta (hash: paused)
 -- KEYS[3]  job key prefix                 qk:{Q}:job:
--- KEYS[4 + 3k], KEYS[5 + 3k], KEYS[6 + 3k]   wait:<type>, delayed:<type>, mark:<type> for each type the worker handles
+-- KEYS[4]  the worker's stop list         qk:{Q}:stop:<worker id>   not empty: claim nothing (the worker is
+--                                         stopping; it pushed there to end its own blocking wait), and empty it
+-- KEYS[5 + 3k], KEYS[6 + 3k], KEYS[7 + 3k]   wait:<type>, delayed:<type>, mark:<type> for each type the worker handles
 -- ARGV[1]  now, ms
 -- ARGV[2]  how many jobs to claim at most (0 = only promote)
 -- ARGV[3]  lease, ms
@@ -19,71 +21,100 @@
 local now = tonumber(ARGV[1])
 local want = tonumber(ARGV[2])
 local lease = tonumber(ARGV[3])
-local channel = ARGV[6]
 local promote_until = tonumber(ARGV[7])
 local prefix = KEYS[3]
-local ntypes = (#KEYS - 3) / 3
+local ntypes = (#KEYS - 4) / 3
+local ev = events(ARGV[6])
 
 -- 1. promotion: due delayed jobs go to the back of their priority band
 for k = 0, ntypes - 1 do
-  local wait_key, delayed_key = KEYS[4 + 3 * k], KEYS[5 + 3 * k]
+  local wait_key, delayed_key = KEYS[5 + 3 * k], KEYS[6 + 3 * k]
   local due = redis.call('ZRANGEBYSCORE', delayed_key, '-inf', promote_until, 'LIMIT', 0, 1000)
-  for _, id in ipairs(due) do
-    redis.call('ZREM', delayed_key, id)
-    local jkey = prefix .. id
-    if redis.call('EXISTS', jkey) == 1 then
-      local seq = redis.call('HINCRBY', jkey, 'seq', 0)
-      local priority = tonumber(redis.call('HGET', jkey, 'priority') or '0')
-      redis.call('ZADD', wait_key, wait_score(priority, seq), id)
-      redis.call('HSET', jkey, 'state', 'inactive')
-      announce(channel, 'promotion', id)
+  if #due > 0 then
+    redis.call('ZREM', delayed_key, unpack(due))
+    local line = {}
+    for _, id in ipairs(due) do
+      local jkey = prefix .. id
+      local f = redis.call('HMGET', jkey, 'type', 'seq', 'priority')
+      if f[1] then
+        line[#line + 1] = wait_score(tonumber(f[3]) or 0, tonumber(f[2]) or 0)
+        line[#line + 1] = id
+        redis.call('HSET', jkey, 'state', 'inactive')
+        ev.add('promotion', id)
+      end
     end
+    batched('ZADD', wait_key, line)
   end
 end
 
 local next_due = -1
 for k = 0, ntypes - 1 do
-  local head = redis.call('ZRANGE', KEYS[5 + 3 * k], 0, 0, 'WITHSCORES')
+  local head = redis.call('ZRANGE', KEYS[6 + 3 * k], 0, 0, 'WITHSCORES')
   if head[2] then
     local t = tonumber(head[2])
     if next_due < 0 or t < next_due then next_due = t end
   end
 end
 
+if want > 0 and redis.call('LLEN', KEYS[4]) > 0 then
+  redis.call('DEL', KEYS[4])
+  want = 0
+end
 local paused = redis.call('HGET', KEYS[2], 'paused') == '1'
 local jobs = {}
-if paused then return cjson.encode({next_due, 1, jobs}) end
+if paused then
+  ev.flush()
+  return cjson.encode({next_due, 1, jobs})
+end
 
--- 2. claim: repeatedly take the lowest score across the handled types
-local claimed = 0
-while claimed < want do
-  local best_k, best_id, best_score = nil, nil, nil
+-- 2. take the `want` lowest scores across the handled types
+local ids = {}
+if want > 0 and ntypes == 1 then
+  local popped = redis.call('ZPOPMIN', KEYS[5], want)
+  for p = 1, #popped, 2 do ids[#ids + 1] = popped[p] end
+elseif want > 0 then
+  local heads = {}
   for k = 0, ntypes - 1 do
-    local head = redis.call('ZRANGE', KEYS[4 + 3 * k], 0, 0, 'WITHSCORES')
-    if head[1] and (best_score == nil or tonumber(head[2]) < best_score) then
-      best_k, best_id, best_score = k, head[1], tonumber(head[2])
-    end
+    local head = redis.call('ZRANGE', KEYS[5 + 3 * k], 0, want - 1, 'WITHSCORES')
+    for p = 1, #head, 2 do heads[#heads + 1] = {tonumber(head[p + 1]), k, head[p]} end
   end
-  if best_id == nil then break end
-  redis.call('ZREM', KEYS[4 + 3 * best_k], best_id)
-  local jkey = prefix .. best_id
-  if redis.call('EXISTS', jkey) == 1 then
-    -- `now` was read by the worker before this call travelled: never start a job before it was created
-    local started = math.max(now, tonumber(redis.call('HGET', jkey, 'created') or now))
-    redis.call('HSET', jkey, 'state', 'active', 'token', ARGV[5], 'worker', ARGV[4], 'started', started)
-    redis.call('HINCRBY', jkey, 'made', 1)
-    redis.call('ZADD', KEYS[1], now + lease, best_id)
-    local flat = redis.call('HGETALL', jkey)
+  table.sort(heads, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
+  local taken = {}
+  for n = 1, math.min(want, #heads) do
+    local k, id = heads[n][2], heads[n][3]
+    ids[#ids + 1] = id
+    taken[k] = taken[k] or {}
+    taken[k][#taken[k] + 1] = id
+  end
+  for k, line in pairs(taken) do redis.call('ZREM', KEYS[5 + 3 * k], unpack(line)) end
+end
+
+-- 3. each job becomes active under this call's lease token
+local active = {}
+for _, id in ipairs(ids) do
+  local jkey = prefix .. id
+  local flat = redis.call('HGETALL', jkey)
+  if #flat > 0 then  -- a job removed while it waited is simply gone
     local fields = {}
     for f = 1, #flat, 2 do fields[flat[f]] = flat[f + 1] end
-    jobs[#jobs + 1] = {best_id, fields}
-    claimed = claimed + 1
-    announce(channel, 'start', best_id, cjson.encode(fields['type']))
+    -- `now` was read by the worker before this call travelled: never start a job before it was created
+    local started = math.max(now, tonumber(fields['created']) or now)
+    local made = (tonumber(fields['made']) or 0) + 1
+    fields['state'], fields['token'], fields['worker'] = 'active', ARGV[5], ARGV[4]
+    fields['started'], fields['made'] = tostring(started), tostring(made)
+    redis.call('HSET', jkey, 'state', 'active', 'token', ARGV[5], 'worker', ARGV[4], 'started', started,
+               'made', made)
+    active[#active + 1] = now + lease
+    active[#active + 1] = id
+    jobs[#jobs + 1] = {id, fields}
+    ev.add('start', id, cjson.encode(fields['type']))
   end
 end
+batched('ZADD', KEYS[1], active)
 
--- 3. keep the chain of wake-ups going while work remains for other workers
+-- 4. keep the chain of wake-ups going while work remains for other workers
 for k = 0, ntypes - 1 do
-  if redis.call('ZCARD', KEYS[4 + 3 * k]) > 0 then wake(KEYS[6 + 3 * k]) end
+  if redis.call('ZCARD', KEYS[5 + 3 * k]) > 0 then wake(KEYS[7 + 3 * k]) end
 end
+ev.flush()
 return cjson.encode({next_due, 0, jobs})

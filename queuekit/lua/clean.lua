@@ -13,12 +13,17 @@ local now = tonumber(ARGV[1])
 local keep, age, limit = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local removed = 0
 local function drop(ids)
+  if #ids == 0 then return end
+  local keys = {}
   for _, id in ipairs(ids) do
     local jkey = KEYS[2] .. 'job:' .. id
-    redis.call('DEL', jkey, jkey .. ':log', jkey .. ':errs')
-    redis.call('ZREM', KEYS[1], id)
-    removed = removed + 1
+    keys[#keys + 1] = jkey
+    keys[#keys + 1] = jkey .. ':log'
+    keys[#keys + 1] = jkey .. ':errs'
   end
+  batched('DEL', nil, keys, 999)
+  batched('ZREM', KEYS[1], ids)
+  removed = removed + #ids
 end
 if age >= 0 then
   drop(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - age, 'LIMIT', 0, limit))

@@ -9,60 +9,107 @@
 --                                         one triple per distinct type of the batch, k = 0, 1, ...
 -- ARGV[1]  now, ms since the epoch
 -- ARGV[2]  events channel ("" = publish no events)
--- ARGV[3]  number of jobs in the batch
--- then, per job, a group:
---   custom id ("" = take the next counter value), type index k (0-based), type, data (JSON),
---   delay ms, priority (integer, lower runs first), number of extra fields n, then n field/value pairs
+-- ARGV[3]  number of option groups G (jobs of a batch mostly share their options: they are sent once)
+-- then G groups, each: type index k (0-based), type, delay ms, priority (integer, lower runs first),
+--          number of extra fields n, then n field/value pairs (attempts, backoff, ttl, ...)
+-- then, per job, to the end of ARGV: its option group (1-based), custom id ("" = take the next counter value),
+--          data (JSON)
 --
--- Returns, per job: id, 1 if created or 0 if a job with that custom id already existed, and the job's state.
+-- Returns {first counter id taken (0 if none), then for each job whose custom id was already taken: its position
+-- in the batch (1-based) and that job's state} (nothing is stored for those). Jobs without a custom id got the
+-- counter's ids in batch order, from the first one on.
 
 local now = tonumber(ARGV[1])
 local channel = ARGV[2]
-local count = tonumber(ARGV[3])
+local ngroups = tonumber(ARGV[3])
 local prefix = KEYS[4]
-local out = {}
+
+-- option groups, in parallel arrays
+local g_k, g_type, g_delay, g_score, g_state, g_fields = {}, {}, {}, {}, {}, {}
 local i = 4
+for g = 1, ngroups do
+  local nextra = tonumber(ARGV[i + 4])
+  local delay, priority = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  local fields = {'type', ARGV[i + 1]}
+  if priority ~= 0 then
+    fields[3] = 'priority'
+    fields[4] = ARGV[i + 3]
+  end
+  for f = i + 5, i + 4 + 2 * nextra do fields[#fields + 1] = ARGV[f] end
+  g_k[g], g_type[g], g_delay[g], g_fields[g] = tonumber(ARGV[i]), ARGV[i + 1], delay, fields
+  g_score[g] = wait_score(priority, 0)
+  g_state[g] = delay > 0 and 'delayed' or 'inactive'
+  i = i + 5 + 2 * nextra
+end
 
-for _ = 1, count do
-  local custom, k, jtype, data = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
-  local delay, priority, nextra = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
-  local extra_start = i + 7
-  i = extra_start + 2 * nextra
-  local wait_key, delayed_key, mark_key = KEYS[5 + 3 * k], KEYS[6 + 3 * k], KEYS[7 + 3 * k]
+-- ids and arrival order for the whole batch in two counter calls
+local first, last = i, #ARGV
+local njobs = (last - first + 1) / 3
+local nauto = 0
+for j = first + 1, last, 3 do
+  if ARGV[j] == '' then nauto = nauto + 1 end
+end
+local first_id = 0
+if nauto > 0 then first_id = redis.call('INCRBY', KEYS[1], nauto) - nauto + 1 end
+local next_id = first_id
+local seq = redis.call('INCRBY', KEYS[2], njobs) - njobs
 
-  local id = custom
-  if id == "" then
-    id = tostring(redis.call('INCR', KEYS[1]))
+local lines = {}     -- wait or delayed key -> {score, id, score, id, ...}
+local touched = {}   -- type index -> type, for the types that got a job
+local stored = {}    -- group -> ids stored, for the events
+local out = {first_id}
+for j = first, last, 3 do
+  local g = tonumber(ARGV[j])
+  local id = ARGV[j + 1]
+  local custom = id ~= ''
+  seq = seq + 1
+  if not custom then
+    id = tostring(next_id)
+    next_id = next_id + 1
   end
   local jkey = prefix .. id
-  if custom ~= "" and redis.call('EXISTS', jkey) == 1 then
-    out[#out + 1] = id
-    out[#out + 1] = 0
+  if custom and redis.call('EXISTS', jkey) == 1 then
+    out[#out + 1] = (j - first) / 3 + 1
     out[#out + 1] = redis.call('HGET', jkey, 'state') or 'unknown'
   else
-    local seq = redis.call('INCR', KEYS[2])
-    local state = 'inactive'
-    if delay > 0 then state = 'delayed' end
-    local fields = {'type', jtype, 'data', data, 'state', state, 'created', now, 'seq', seq}
-    if priority ~= 0 then
-      fields[#fields + 1] = 'priority'
-      fields[#fields + 1] = priority
-    end
-    for f = extra_start, extra_start + 2 * nextra - 1 do
-      fields[#fields + 1] = ARGV[f]
-    end
-    redis.call('HSET', jkey, unpack(fields))
-    redis.call('SADD', KEYS[3], jtype)
-    if delay > 0 then
-      redis.call('ZADD', delayed_key, now + delay, id)
+    redis.call('HSET', jkey, 'data', ARGV[j + 2], 'state', g_state[g], 'created', now, 'seq', seq, unpack(g_fields[g]))
+    local k = g_k[g]
+    local key, score
+    if g_delay[g] > 0 then
+      key, score = KEYS[6 + 3 * k], now + g_delay[g]
     else
-      redis.call('ZADD', wait_key, wait_score(priority, seq), id)
+      key, score = KEYS[5 + 3 * k], g_score[g] + seq % 4294967296
     end
-    wake(mark_key)
-    announce(channel, 'enqueue', id, cjson.encode(jtype))
-    out[#out + 1] = id
-    out[#out + 1] = 1
-    out[#out + 1] = state
+    local line = lines[key]
+    if not line then
+      line = {}
+      lines[key] = line
+      touched[k] = g_type[g]
+    end
+    line[#line + 1] = score
+    line[#line + 1] = id
+    local ids = stored[g]
+    if not ids then
+      ids = {}
+      stored[g] = ids
+    end
+    ids[#ids + 1] = id
+  end
+end
+
+for key, line in pairs(lines) do batched('ZADD', key, line) end
+for k, jtype in pairs(touched) do
+  redis.call('SADD', KEYS[3], jtype)
+  wake(KEYS[7 + 3 * k])  -- a delayed job wakes a worker too: it learns the new due time
+end
+-- one event per group and 500 jobs, naming all their ids (ids are digits or checked custom ids: no escaping)
+if channel ~= '' then
+  for g, ids in pairs(stored) do
+    local args = cjson.encode(g_type[g])
+    for e = 1, #ids, 500 do
+      redis.call('PUBLISH', channel, '[["enqueue",["' .. table.concat(ids, '","', e, math.min(#ids, e + 499)) ..
+                                     '"],[' .. args .. ']]]')
+    end
   end
 end
 return out

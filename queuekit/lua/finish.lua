@@ -22,15 +22,11 @@
 -- Returns, per outcome: 1 if applied, 0 if the lease was lost (or the job is gone).
 
 local now = tonumber(ARGV[1])
-local channel = ARGV[2]
 local prefix = KEYS[4]
 local outcomes = cjson.decode(ARGV[3])
+local ev = events(ARGV[2])
 local out = {}
-
-local function remove_job(id)
-  local jkey = prefix .. 'job:' .. id
-  redis.call('DEL', jkey, jkey .. ':log', jkey .. ':errs')
-end
+local left, completed = {}, {}
 
 local function requeue(jkey, id, jtype, delay)
   if delay > 0 then
@@ -55,41 +51,54 @@ for _, o in ipairs(outcomes) do
   local retry_delay = tonumber(o[6])
   local started = tonumber(o[7] or 0)
   local jkey = prefix .. 'job:' .. id
-  local state_token = redis.call('HMGET', jkey, 'state', 'token', 'type')
-  if state_token[1] ~= 'active' or state_token[2] ~= token then
+  local st = redis.call('HMGET', jkey, 'state', 'token', 'type', 'roc')
+  if st[1] ~= 'active' or st[2] ~= token then
     out[#out + 1] = 0
   else
-    local jtype = state_token[3]
-    if started > 0 then redis.call('HSET', jkey, 'started', started) end
-    redis.call('ZREM', KEYS[1], id)
-    redis.call('HDEL', jkey, 'token')
+    local jtype = st[3]
+    left[#left + 1] = id
     if kind == 'ok' then
-      announce(channel, 'complete', id, value)
-      if redis.call('HGET', jkey, 'roc') == '1' then
-        remove_job(id)
+      ev.add('complete', id, value)
+      if st[4] == '1' then
+        redis.call('DEL', jkey, jkey .. ':log', jkey .. ':errs')
       else
-        redis.call('HSET', jkey, 'state', 'complete', 'result', value, 'finished', now, 'percent', 100)
-        redis.call('ZADD', KEYS[2], now, id)
+        -- the token is blanked rather than deleted: one command instead of two, and no lease matches it any more
+        if started > 0 then
+          redis.call('HSET', jkey, 'state', 'complete', 'result', value, 'finished', now, 'percent', 100,
+                     'token', '', 'started', started)
+        else
+          redis.call('HSET', jkey, 'state', 'complete', 'result', value, 'finished', now, 'percent', 100,
+                     'token', '')
+        end
+        completed[#completed + 1] = now
+        completed[#completed + 1] = id
       end
-    elseif kind == 'release' then
-      record_attempt(jkey, 'interrupted', value, trace)
-      redis.call('HINCRBY', jkey, 'made', -1)
-      requeue(jkey, id, jtype, 0)
     else
-      local made = record_attempt(jkey, kind == 'fatal' and 'fatal' or 'error', value, trace)
-      local fails = redis.call('HINCRBY', jkey, 'fails', 1)
-      local attempts = tonumber(redis.call('HGET', jkey, 'attempts') or '1')
-      redis.call('HSET', jkey, 'error', value)
-      if kind == 'fail' and fails < attempts then
-        requeue(jkey, id, jtype, retry_delay)
-        announce(channel, 'failed attempt', id, cjson.encode(value) .. ',' .. made)
+      if started > 0 then redis.call('HSET', jkey, 'started', started) end
+      redis.call('HSET', jkey, 'token', '')
+      if kind == 'release' then
+        record_attempt(jkey, 'interrupted', value, trace)
+        redis.call('HINCRBY', jkey, 'made', -1)
+        requeue(jkey, id, jtype, 0)
       else
-        redis.call('HSET', jkey, 'state', 'failed', 'finished', now)
-        redis.call('ZADD', KEYS[3], now, id)
-        announce(channel, 'failed', id, cjson.encode(value))
+        local made = record_attempt(jkey, kind == 'fatal' and 'fatal' or 'error', value, trace)
+        local fails = redis.call('HINCRBY', jkey, 'fails', 1)
+        local attempts = tonumber(redis.call('HGET', jkey, 'attempts') or '1')
+        redis.call('HSET', jkey, 'error', value)
+        if kind == 'fail' and fails < attempts then
+          requeue(jkey, id, jtype, retry_delay)
+          ev.add('failed attempt', id, cjson.encode(value) .. ',' .. made)
+        else
+          redis.call('HSET', jkey, 'state', 'failed', 'finished', now)
+          redis.call('ZADD', KEYS[3], now, id)
+          ev.add('failed', id, cjson.encode(value))
+        end
       end
     end
     out[#out + 1] = 1
   end
 end
+batched('ZREM', KEYS[1], left)
+batched('ZADD', KEYS[2], completed)
+ev.flush()
 return out
