@@ -238,6 +238,28 @@ def backoff_delay(spec: Mapping[str, Any] | None, failures: int,
     return delay
 
 
+_STATES = {s.value: s for s in JobState}
+_NUMBER_FIELDS = ("priority", "attempts", "ttl", "delay", "percent", "made", "fails", "stalls", "created", "started",
+                  "finished")
+_JSON_FIELDS = ("data", "backoff", "pdata", "result")
+
+
+def _number(name: str, raw: str) -> int:
+    if raw == "":
+        return 0
+    try:
+        return int(raw) if raw.isdigit() else int(float(raw))
+    except ValueError:
+        raise ValueError(f"field {name!r} should be a number, found {raw!r}") from None
+
+
+def _json(name: str, raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ValueError(f"field {name!r} is not valid JSON: {raw[:80]!r}") from None
+
+
 @dataclass
 class JobOptions:
     """How a job is run; every field is validated when set. Durations are milliseconds (or timedelta)."""
@@ -435,38 +457,23 @@ class Job:
     @classmethod
     def from_dict(cls, job_id: str, fields: Mapping[str, str], queue: Queue | None = None) -> Job:
         """Build a Job from its hash fields. Raises ValueError (with the field) for a corrupt hash."""
-        def num(name: str, default: int = 0) -> int:
-            raw = fields.get(name)
-            if raw is None or raw == "":
-                return default
-            try:
-                return int(float(raw))
-            except ValueError:
-                raise ValueError(f"field {name!r} should be a number, found {raw!r}") from None
-
-        def js(name: str) -> Any:
-            raw = fields.get(name)
-            if raw is None:
-                return None
-            try:
-                return json.loads(raw)
-            except ValueError:
-                raise ValueError(f"field {name!r} is not valid JSON: {raw[:80]!r}") from None
-
         if "type" not in fields:
             raise ValueError("field 'type' is missing")
-        try:
-            state = JobState(fields["state"]) if "state" in fields else None
-        except ValueError:
-            raise ValueError(f"field 'state' has an unknown value {fields['state']!r}") from None
-        opts = JobOptions(priority=num("priority"), attempts=num("attempts", 1), backoff=js("backoff"),
-                          ttl=num("ttl") or None, delay=num("delay"), remove_on_complete=fields.get("roc") == "1")
-        return cls(type=fields["type"], data=js("data"), id=job_id, opts=opts, state=state,
-                   percent=num("percent"), progress_data=js("pdata"), result=js("result"), error=fields.get("error"),
-                   attempts_made=num("made"), failures=num("fails"), stalls=num("stalls"),
-                   created_at=num("created") or None, started_at=num("started") or None,
-                   finished_at=num("finished") or None, worker=fields.get("worker"), _queue=queue,
-                   _token=fields.get("token", ""))
+        state = _STATES.get(fields["state"]) if "state" in fields else None
+        if state is None and "state" in fields:
+            raise ValueError(f"field 'state' has an unknown value {fields['state']!r}")
+        # only the fields present are parsed (a new job has few): a claimed job is built on every start
+        num = {name: _number(name, fields[name]) for name in _NUMBER_FIELDS if name in fields}
+        js = {name: _json(name, fields[name]) for name in _JSON_FIELDS if name in fields}
+        opts = JobOptions(priority=num.get("priority", 0), attempts=num.get("attempts", 1), backoff=js.get("backoff"),
+                          ttl=num.get("ttl") or None, delay=num.get("delay", 0),
+                          remove_on_complete=fields.get("roc") == "1")
+        return cls(type=fields["type"], data=js.get("data"), id=job_id, opts=opts, state=state,
+                   percent=num.get("percent", 0), progress_data=js.get("pdata"), result=js.get("result"),
+                   error=fields.get("error"), attempts_made=num.get("made", 0), failures=num.get("fails", 0),
+                   stalls=num.get("stalls", 0), created_at=num.get("created") or None,
+                   started_at=num.get("started") or None, finished_at=num.get("finished") or None,
+                   worker=fields.get("worker"), _queue=queue, _token=fields.get("token", ""))
 
     # ---- helpers ---------------------------------------------------------------------------------------------
 

@@ -151,6 +151,12 @@ class Worker:
         self._handoff_lock = threading.Lock()
         self._handoff_scheduled = False
         self._seq = 0
+        self._reserved = 0  # free slots that claims in flight (the listener's, the loop's) may fill
+        self._next_due: float | None = None  # when the earliest delayed job of our types is due (epoch s)
+        self._room: asyncio.Event | None = None  # set when a slot frees (or on stop): the listener waits on it
+        self._claim_keys: list[str] = []
+        self._run_delayed = False
+        self._shas: dict[str, str] = {}
         self.error: BaseException | None = None
 
     # ---- configuration ---------------------------------------------------------------------------------------
@@ -250,10 +256,11 @@ class Worker:
         deadline = time.monotonic() + max(0.0, timeout)
         self._deadline = deadline if self._deadline is None else min(self._deadline, deadline)
         self._stopping = True
-        loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None and not loop.is_closed():
+        loop, wake, room = self._loop, self._wake, self._room
+        if loop is not None and wake is not None and room is not None and not loop.is_closed():
             try:
                 loop.call_soon_threadsafe(wake.set)
+                loop.call_soon_threadsafe(room.set)
             except RuntimeError:  # the loop closed meanwhile
                 pass
 
@@ -304,10 +311,13 @@ class Worker:
     async def _serve(self, burst: bool = False, run_delayed: bool = False) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()
+        self._reserved = 0
+        self._next_due = None
         client = self.queue.async_client()
         if self._pool is None and any(not _is_async(h) for h in self.handlers.values()):
             self._pool = _ThreadPool(self.concurrency, f"queuekit-handler-{self.id}")
-        self._shas: dict[str, str] = {}
+        self._shas = {}
         try:
             # Load every script before the first round trip: a NOSCRIPT reply inside a pipeline is run again after
             # the calls that follow it, out of order (a claim would run before the finish that re-queued a job).
@@ -316,15 +326,15 @@ class Worker:
         except _NETWORK_ERRORS:
             pass  # Redis is not reachable yet: each script is loaded on its first NOSCRIPT instead
         self._async_types = {t for t, h in self.handlers.items() if _is_async(h)}
-        listener = None if burst else asyncio.create_task(self._listen(client))
         keys = self.queue.keys
         types = sorted(self.handlers)
-        claim_keys = [keys.active, keys.meta, keys.job_prefix, keys.stop(self.id)] + [k for t in types
-                                                                                       for k in keys.lines(t)]
+        self._claim_keys = [keys.active, keys.meta, keys.job_prefix, keys.stop(self.id)] + [
+            k for t in types for k in keys.lines(t)]
+        self._run_delayed = run_delayed
+        listener = None if burst else asyncio.create_task(self._listen(client))
         beat_every = self.lease_ms / 3000
         sweep_every = self.lease_ms / 2000
         next_beat = next_sweep = next_clean = 0.0
-        next_due: float | None = None
         retry_pause = 0.05
         finished_since_clean = False
         self._ready.set()
@@ -333,6 +343,10 @@ class Worker:
         try:
             while True:
                 now = time.monotonic()
+                if self._stopping and listener is not None:
+                    await self._end_listener(client, listener)
+                    listener = None
+                    continue  # what its last claim took is now held here, and released below
                 if self._stopping and self._buffer:
                     self._release_buffered()
                 if self._stopping and self._deadline is not None and now >= self._deadline and self._running:
@@ -351,13 +365,13 @@ class Worker:
                     calls.append(("finish", [keys.active, keys.complete, keys.failed, keys.base],
                                   [now_ms(), self.queue.channel, json.dumps(outcomes, separators=(",", ":"))]))
                     finished_since_clean = True
-                free = 0 if self._stopping else self.concurrency + self.prefetch - len(self._running)
-                if free > 0:
-                    self._seq += 1
-                    promote_until = now_ms() + (10 ** 12 if run_delayed else 0)
-                    calls.append(("claim", claim_keys, [now_ms(), free, self.lease_ms, self.id,
-                                                        f"{self.id}:{self._seq}", self.queue.channel,
-                                                        promote_until]))
+                free = self._free()
+                want = max(0, free)
+                if free > 0 or (self._next_due is not None and time.time() >= self._next_due and not self._stopping):
+                    # with no slot free (the listener may hold them all), a claim of 0 still promotes the jobs
+                    # falling due, and its wake-up brings them to the listener
+                    calls.append(("claim", self._claim_keys, self._claim_args(want)))
+                    self._reserved += want  # until the reply is in: the listener must not claim these slots too
                 beat = now >= next_beat
                 if beat:
                     pairs = [x for run in self._running.values() if not run.lost for x in (run.job.id, run.token)]
@@ -378,6 +392,8 @@ class Worker:
                     replies = await self._execute(client, calls, beat and not burst)
                     retry_pause = 0.05
                 except _NETWORK_ERRORS as exc:
+                    if any(name == "claim" for name, _k, _a in calls):
+                        self._unreserve(want)
                     self._outcomes[:0] = outcomes  # nothing is lost: report them on the next try
                     if self._stopping and self._deadline is not None and now > self._deadline + 5:
                         # Redis stays unreachable past the shutdown deadline: stop anyway. The jobs whose outcome
@@ -399,11 +415,8 @@ class Worker:
                     if name == "finish":
                         self._after_finish(outcomes, reply)
                     elif name == "claim":
-                        due, _paused, jobs = json.loads(reply) if isinstance(reply, str) else (-1, 0, [])
-                        next_due = None if due < 0 else due / 1000
-                        for job_id, fields in jobs if isinstance(jobs, list) else ():  # cjson: {} when empty
-                            self._start(job_id, fields, args[4])
-                            claimed += 1
+                        self._unreserve(want)
+                        claimed += self._take_claim(reply, args[4])
                     elif name == "extend":
                         for i in range(0, len(reply), 2):
                             self._lose(reply[i], reply[i + 1])
@@ -417,21 +430,21 @@ class Worker:
                     if finished_since_clean:
                         next_clean = 0.0  # apply retention once more before returning
                         continue
-                    if not run_delayed or next_due is None:
+                    if not run_delayed or self._next_due is None:
                         break
                 if self._outcomes:
                     continue
                 wait = self.block_timeout if not burst else 0.05
                 wait = min(wait, max(0.0, next_beat - time.monotonic())) if not burst else wait
-                if next_due is not None:
-                    wait = min(wait, max(0.001, next_due - time.time()))
+                if self._next_due is not None:
+                    wait = min(wait, max(0.001, self._next_due - time.time()))
                 if self._stopping and self._deadline is not None:
                     wait = min(wait, max(0.001, self._deadline - time.monotonic()))
                 await self._nap(wait)
                 if self._busy and len(self._outcomes) < self._busy:
                     await asyncio.sleep(0)  # let handlers finishing right now join this round trip
         finally:
-            if listener is not None:
+            if listener is not None:  # the loop ended on an error: no claim of its can be waited for
                 listener.cancel()
                 await asyncio.gather(listener, return_exceptions=True)
             await self._unregister(client)
@@ -489,26 +502,100 @@ class Worker:
             self._shas[name] = hashlib.sha1(SOURCES[name].encode()).hexdigest()
         return self._shas[name]
 
+    def _free(self) -> int:
+        """How many more jobs this worker may claim now."""
+        if self._stopping:
+            return 0
+        return self.concurrency + self.prefetch - len(self._running) - self._reserved
+
+    def _unreserve(self, n: int) -> None:
+        """A claim in flight came back: its slots count as free again (or as taken by the jobs it returned)."""
+        self._reserved -= n
+        if n and self._room is not None:
+            self._room.set()
+
+    def _claim_args(self, want: int) -> list[Any]:
+        """ARGV of claim.lua for ``want`` jobs, with a new lease token."""
+        self._seq += 1
+        now = now_ms()
+        promote_until = now + (10 ** 12 if self._run_delayed else 0)
+        return [now, want, self.lease_ms, self.id, f"{self.id}:{self._seq}", self.queue.channel, promote_until]
+
+    def _take_claim(self, reply: Any, token: str) -> int:
+        """Start (or hold) the jobs a claim returned; returns how many."""
+        due, _paused, jobs = json.loads(reply) if isinstance(reply, str) else (-1, 0, [])
+        self._next_due = None if due < 0 else due / 1000
+        if not isinstance(jobs, list):  # cjson encodes an empty table as {}
+            return 0
+        for job_id, fields in jobs:
+            self._start(job_id, fields, token)
+        return len(jobs)
+
     async def _listen(self, client: Any) -> None:
-        """Block on the types' markers so a new job wakes the loop at once."""
-        assert self._wake is not None
-        marks = [self.queue.keys.mark(t) for t in sorted(self.handlers)]
+        """While a slot is free, block on the types' markers, with a claim queued behind the blocking pop in the
+        same round trip: Redis runs the claim the moment a new job wakes this worker, and the job travels back
+        with the wake-up (one network trip from a producer's add to the handler). Also wakes the loop."""
+        assert self._wake is not None and self._room is not None
+        keys = self.queue.keys
+        marks = [keys.mark(t) for t in sorted(self.handlers)] + [keys.stop(self.id)]
         pause = 0.05
         while not self._stopping:
-            if len(self._running) >= self.concurrency + self.prefetch:
-                await asyncio.sleep(0.05)
+            free = self._free()
+            if free <= 0:
+                self._room.clear()
+                await self._room.wait()
                 continue
+            due_in = None if self._next_due is None else self._next_due - time.time()
+            if due_in is not None and due_in < self.block_timeout:
+                # a delayed job falls due before the wait would end: a claim queued now would run with a clock read
+                # too early to promote it, so wait without one, and let the loop claim with a fresh clock
+                try:
+                    await client.blpop(marks, timeout=max(0.01, due_in))
+                    pause = 0.05
+                except _NETWORK_ERRORS:
+                    await asyncio.sleep(pause)
+                    pause = min(2.0, pause * 2)
+                self._wake.set()
+                continue
+            args = self._claim_args(free)
+            self._reserved += free  # the loop does not claim these slots meanwhile
             try:
-                got = await client.blpop(marks, timeout=self.block_timeout)
+                pipe = client.pipeline(transaction=False)
+                pipe.blpop(marks, timeout=self.block_timeout)
+                pipe.execute_command("EVALSHA", self._sha("claim"), len(self._claim_keys), *self._claim_keys, *args)
+                _, reply = await pipe.execute(raise_on_error=False)
                 pause = 0.05
-            except asyncio.CancelledError:
-                raise
             except _NETWORK_ERRORS:
                 await asyncio.sleep(pause)
                 pause = min(2.0, pause * 2)
                 continue
-            if got:
-                self._wake.set()
+            finally:
+                self._unreserve(free)
+            if isinstance(reply, redis.exceptions.NoScriptError):  # a restarted server forgot the scripts
+                self._shas["claim"] = await client.script_load(SOURCES["claim"])
+            elif isinstance(reply, Exception):
+                logger.error("worker %s: script claim failed: %s", self.id, reply)
+                await asyncio.sleep(pause)
+            elif self._take_claim(reply, args[4]):
+                await asyncio.sleep(0)  # let the handlers just started run before the next wait is prepared
+            self._wake.set()  # the loop learns of the jobs, and of the next due time
+
+    async def _end_listener(self, client: Any, listener: asyncio.Task[None]) -> None:
+        """Stop the listener without cutting off a claim's reply (the jobs would stay claimed by nobody until their
+        lease ran out): its blocking pop is woken through this worker's stop list, where the claim queued behind
+        it sees a second token and claims nothing; then it ends by itself."""
+        assert self._room is not None
+        self._room.set()
+        if not listener.done():
+            try:
+                await client.rpush(self.queue.keys.stop(self.id), "stop", "stop")
+            except _NETWORK_ERRORS:
+                pass  # Redis is unreachable: the queued claim cannot run either
+            try:
+                await asyncio.wait_for(asyncio.shield(listener), timeout=self.block_timeout + 2)
+            except asyncio.TimeoutError:
+                listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
 
     async def _unregister(self, client: Any) -> None:
         try:
@@ -604,6 +691,8 @@ class Worker:
         if run.timer is not None:
             run.timer.cancel()
         self._running.pop((run.job.id or "", run.token), None)
+        if self._room is not None:
+            self._room.set()
         if run.launched:
             self._busy -= 1
             self._launch_next()
@@ -632,7 +721,7 @@ class Worker:
             if run.lost:
                 self._finish(run, ["release", "lease lost before the job started", ""])
                 continue
-            run.started_ms = now_ms()  # held since its claim: record when it really starts
+            run.started_ms = run.job.started_at = now_ms()  # held since its claim: record when it really starts
             self._launch(run)
 
     def _release_buffered(self) -> None:

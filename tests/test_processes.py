@@ -182,6 +182,30 @@ def test_a_waiting_worker_reconnects_by_itself_after_redis_restarts(real_redis, 
         server.wait(10)
 
 
+@pytest.mark.realredis
+@pytest.mark.timeout(60)
+def test_a_producer_adds_jobs_again_after_redis_restarts(real_redis, tmp_path):
+    # Given our own redis-server and a queue that has added a job (its connection for adding is open)
+    port = _free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = _start_redis(port, tmp_path)
+    try:
+        queue = Queue("test", url=url, events=False)
+        assert queue.add("t").id == "1"
+
+        # When the server is killed and started again (empty: no persistence)
+        server.kill()
+        server.wait(10)
+        server = _start_redis(port, tmp_path)
+
+        # Then the same queue adds jobs at once: its stale connection is replaced before anything is sent
+        jobs = [queue.add("t", {"n": n}) for n in range(3)]
+        assert [j.id for j in jobs] == ["1", "2", "3"] and queue.counts()["inactive"] == 3
+    finally:
+        server.kill()
+        server.wait(10)
+
+
 # ---- graceful shutdown of the queuekit worker command -------------------------------------------------------------
 
 @pytest.mark.timeout(60)

@@ -3,6 +3,8 @@ custom ids, bulk add, retention, reading, listing, retry, remove, clean, pause a
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from datetime import datetime, timedelta
 
@@ -220,6 +222,103 @@ def test_bulk_add_of_many_jobs_is_one_round_trip(backend, queue):
 
     # Then one script call stored them all
     assert len(calls) == 1 and len(jobs) == 500 and queue.counts()["inactive"] == 500
+
+
+def test_a_bulk_add_names_every_job_and_spots_the_duplicates(queue):
+    # Given a job that already has a custom id
+    queue.add("t", job_id="taken")
+
+    # When a batch mixes counter ids, new custom ids, that taken id, and one custom id twice
+    jobs = queue.add_bulk([("t", {"n": 1}), {"type": "t", "job_id": "fresh"}, {"type": "t", "job_id": "taken"},
+                           ("t", {"n": 2}), {"type": "t", "job_id": "fresh"}, ("t", {"n": 3})])
+
+    # Then the counter ids follow the batch order, and only the repeats are marked duplicates (nothing stored)
+    assert [j.id for j in jobs] == ["1", "fresh", "taken", "2", "fresh", "3"]
+    assert [j.duplicate for j in jobs] == [False, False, True, False, True, False]
+    assert [j.state for j in jobs] == ["inactive"] * 6
+    assert queue.get_job("2").data == {"n": 2} and queue.counts()["inactive"] == 5
+
+
+def test_a_bulk_add_announces_each_job(queue):
+    # Given a listener of every job's enqueue event
+    heard: list[tuple[str, str]] = []
+    queue.on("job enqueue", lambda job_id, job_type: heard.append((job_id, job_type)))
+
+    # When 1,200 jobs of two types are added in one batch (several event messages)
+    queue.add_bulk([("a" if n % 3 else "b", {"n": n}) for n in range(1200)])
+
+    # Then each job was announced once, with its type
+    wait_until(lambda: len(heard) >= 1200, message="the enqueue events")
+    assert sorted(heard, key=lambda h: int(h[0])) == [(str(n + 1), "a" if n % 3 else "b") for n in range(1200)]
+
+
+def test_jobs_added_from_many_threads_at_once_each_get_their_own_id(queue):
+    # Given eight threads sharing one Queue (a web app's request handlers)
+    added: list[str] = []
+    lock = threading.Lock()
+
+    def produce(k: int) -> None:
+        for n in range(100):
+            job = queue.add("t", {"thread": k, "n": n})
+            with lock:
+                added.append(job.id)
+
+    threads = [threading.Thread(target=produce, args=(k,)) for k in range(8)]
+
+    # When they all add jobs at the same time
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    # Then every job got a distinct id, and each id holds the data of the add that received it
+    assert len(set(added)) == 800 and queue.counts()["inactive"] == 800
+    assert sorted(map(int, added)) == list(range(1, 801))
+
+
+def test_a_forked_process_adds_jobs_on_a_connection_of_its_own(real_redis):
+    # Given a queue that has added a job (its connection for adding is open)
+    queue = make_queue(real_redis)
+    queue.add("t", {"by": "parent"})
+
+    # When the process forks and both processes add jobs at the same time
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 1
+        try:
+            child = [queue.add("t", {"by": "child"}) for _ in range(200)]
+            code = 0 if all(queue.get_job(j.id).data == {"by": "child"} for j in child) else 3
+        finally:
+            os._exit(code)
+    parent = [queue.add("t", {"by": "parent"}) for _ in range(200)]
+    _, status = os.waitpid(pid, 0)
+
+    # Then neither read the other's replies: each job holds the data of the process that was told its id
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert all(queue.get_job(j.id).data == {"by": "parent"} for j in parent)
+    assert queue.counts()["inactive"] == 401
+
+
+def test_an_add_cut_off_before_its_reply_leaves_no_reply_for_the_next_add(real_redis, monkeypatch):
+    # Given a producer whose add is interrupted after sending, before reading the reply (Ctrl-C at that moment)
+    queue = make_queue(real_redis)
+    queue.add("t", {"n": 1})
+    connection = queue._lane._conn
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(connection, "read_response", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        queue.add("t", {"n": 2})
+    monkeypatch.undo()
+
+    # When the next add runs at once
+    job = queue.add("t", {"n": 3})
+
+    # Then it reads its own reply, not the one left unread (the interrupted job was stored as job 2)
+    assert job.id == "3" and queue.get_job("3").data == {"n": 3}
+    assert queue.get_job("2").data == {"n": 2}
 
 
 # ---- retention ----------------------------------------------------------------------------------------------------

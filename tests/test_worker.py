@@ -392,6 +392,37 @@ def test_an_idle_worker_picks_up_a_new_job_at_once(queue, worker):
     assert started - added < 1.5
 
 
+def test_a_delayed_job_runs_on_time_while_an_idle_worker_waits(queue, worker):
+    # Given an idle worker whose blocking wait lasts 5 s
+    w = worker({"t": lambda job: time.time()}, block_timeout=5)
+    time.sleep(0.3)  # it is now blocked, waiting
+
+    # When a job delayed by 400 ms is added
+    job = queue.add("t", delay=400)
+
+    # Then it runs when due, not when the worker's wait ends
+    ran_at = job.wait(timeout=3)
+    assert ran_at * 1000 >= job.created_at + 400
+    assert w.stats["completed"] == 1
+
+
+def test_stopping_an_idle_worker_ends_its_wait_and_it_claims_nothing_more(backend, queue, worker):
+    # Given an idle worker whose blocking wait lasts 20 s
+    w = worker({"t": lambda job: "ran"}, block_timeout=20)
+    time.sleep(0.3)
+
+    # When it is stopped
+    began = time.monotonic()
+    w.stop()
+
+    # Then it stopped without waiting out its wait, cleaned up after itself, and a job added afterwards stays in line
+    assert time.monotonic() - began < 5
+    assert not backend.client.exists(queue.keys.stop(w.id)) and queue.workers() == []
+    job = queue.add("t")
+    time.sleep(0.3)
+    assert queue.get_job(job.id).state == "inactive"
+
+
 # ---- events ---------------------------------------------------------------------------------------------------------
 
 def test_job_and_queue_events_carry_kues_names(queue, worker):

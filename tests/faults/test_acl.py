@@ -39,7 +39,7 @@ QUEUEKIT_COMMANDS = (
     # worker: wake-ups, registry
     "blpop", "zadd", "zrem", "zremrangebyscore", "set",
     # inside the Lua scripts
-    "hmget", "hincrby", "exists", "incr", "llen", "publish",
+    "hmget", "hincrby", "exists", "incr", "incrby", "llen", "publish", "zpopmin",
     # events
     "subscribe", "unsubscribe",
 )
