@@ -5,19 +5,21 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-__all__ = ["SOURCES", "Scripts"]
+__all__ = ["FILES", "SOURCES", "Scripts"]
 
 
-def _load() -> dict[str, str]:
+def _read() -> dict[str, str]:
     folder = resources.files(__package__).joinpath("lua")
-    # _lib.lua holds helpers every script may use: it goes in front of each script (static text, never generated)
-    lib = folder.joinpath("_lib.lua").read_text(encoding="utf-8")
-    return {entry.name[:-4]: lib + entry.read_text(encoding="utf-8")
-            for entry in folder.iterdir() if entry.name.endswith(".lua") and not entry.name.startswith("_")}
+    return {entry.name[:-4]: entry.read_text(encoding="utf-8") for entry in folder.iterdir()
+            if entry.name.endswith(".lua")}
 
 
-#: script name (file name without ``.lua``) -> source, shared helpers included
-SOURCES: dict[str, str] = _load()
+_texts = _read()
+#: script name (file name without ``.lua``) -> the file's own text, as a reader sees it (the lessons show these)
+FILES: dict[str, str] = {name: text for name, text in _texts.items() if not name.startswith("_")}
+#: script name -> the source Redis runs: _lib.lua (helpers every script may use; static text, never generated) in
+#: front of the script's file
+SOURCES: dict[str, str] = {name: _texts["_lib"] + text for name, text in FILES.items()}
 
 
 class Scripts:

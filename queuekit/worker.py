@@ -709,7 +709,7 @@ class Worker:
             self.stats["completed" if kind == "ok" else "failed"] += 1
         if not self._outcomes:
             self._outcomes_since = time.monotonic()
-        self._outcomes.append([run.job.id, run.token, kind, value, trace or "", int(delay), run.started_ms])
+        self._outcomes.append([run.job.id, run.token, kind, value, trace or "", int(delay), run.started_ms, now_ms()])
         if self._wake is not None:
             self._wake.set()
 

@@ -29,23 +29,24 @@
 # and which keys and arguments it takes. Here is the first line of each:
 
 # %%
-from queuekit.scripts import SOURCES
+from queuekit.scripts import FILES
 
-for name, source in sorted(SOURCES.items()):
-    print(f"{name + '.lua':14} {source.splitlines()[0].split(':', 1)[1].strip()}")
-assert {"enqueue", "claim", "extend", "finish", "sweep"} <= set(SOURCES)
+for name, text in sorted(FILES.items()):
+    print(f"{name + '.lua':14} {text.splitlines()[0].split(':', 1)[1].strip()}")
+assert {"add", "enqueue", "claim", "extend", "finish", "sweep"} <= set(FILES)
 
 # %% [markdown]
 # The heart of the queue is `claim.lua`, run by a worker when it has a free slot. Its header, then the lines that
-# take one job: remove it from the waiting line, mark it active, and put it in the `active` zset with a score
-# equal to its **lease deadline**.
+# take jobs: pop the lowest scores from the waiting line, mark each job active under this claim's lease token,
+# and put it in the `active` zset with a score equal to its **lease deadline**.
 
 # %%
-claim = SOURCES["claim"].splitlines()
-print("\n".join(line for line in claim if line.startswith("--")))
+claim = FILES["claim"].splitlines()
+print("\n".join(line for line in claim[:next(n for n, line in enumerate(claim) if not line.startswith("--"))]))
 print("   ...")
-start = next(n for n, line in enumerate(claim) if "ZREM', KEYS[4 + 3 * best_k]" in line)
-print("\n".join(claim[start:start + 6]))
+for needle in ("ZPOPMIN", "redis.call('HSET', jkey, 'state', 'active'", "now + lease", "batched('ZADD', KEYS[1]"):
+    at = next(n for n, line in enumerate(claim) if needle in line)
+    print("\n".join(claim[at:at + (2 if needle.startswith("redis.call") else 1)]))
 assert any("now + lease" in line for line in claim)
 
 # %% [markdown]

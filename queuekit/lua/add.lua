@@ -1,5 +1,5 @@
--- add.lua: store one new job and put it in line (waiting, or delayed until its time). The one-job form of
--- enqueue.lua, kept to the fewest Lua steps: a producer adding jobs one at a time waits for it on every add.
+-- add.lua: store one new job and put it in line (waiting, or delayed until its time), in the fewest Lua steps.
+-- The one-job form of enqueue.lua: a producer adding jobs one at a time waits for this script on every add.
 --
 -- KEYS[1]  id counter (string)            qk:{Q}:id
 -- KEYS[2]  sequence counter (string)      qk:{Q}:seq

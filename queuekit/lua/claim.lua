@@ -26,11 +26,14 @@ local prefix = KEYS[3]
 local ntypes = (#KEYS - 4) / 3
 local ev = events(ARGV[6])
 
--- 1. promotion: due delayed jobs go to the back of their priority band
+-- 1. promotion: due delayed jobs go to the back of their priority band; the head of each delayed line also gives
+-- the next due time (read first: most calls find nothing due and stop there)
+local next_due = -1
 for k = 0, ntypes - 1 do
   local wait_key, delayed_key = KEYS[5 + 3 * k], KEYS[6 + 3 * k]
-  local due = redis.call('ZRANGEBYSCORE', delayed_key, '-inf', promote_until, 'LIMIT', 0, 1000)
-  if #due > 0 then
+  local head = redis.call('ZRANGE', delayed_key, 0, 0, 'WITHSCORES')
+  if head[2] and tonumber(head[2]) <= promote_until then
+    local due = redis.call('ZRANGEBYSCORE', delayed_key, '-inf', promote_until, 'LIMIT', 0, 1000)
     redis.call('ZREM', delayed_key, unpack(due))
     local line = {}
     for _, id in ipairs(due) do
@@ -44,12 +47,8 @@ for k = 0, ntypes - 1 do
       end
     end
     batched('ZADD', wait_key, line)
+    head = redis.call('ZRANGE', delayed_key, 0, 0, 'WITHSCORES')
   end
-end
-
-local next_due = -1
-for k = 0, ntypes - 1 do
-  local head = redis.call('ZRANGE', KEYS[6 + 3 * k], 0, 0, 'WITHSCORES')
   if head[2] then
     local t = tonumber(head[2])
     if next_due < 0 or t < next_due then next_due = t end
@@ -69,9 +68,11 @@ end
 
 -- 2. take the `want` lowest scores across the handled types
 local ids = {}
+local drained = false  -- true when the lines are known to be empty now (no wake-up to pass on)
 if want > 0 and ntypes == 1 then
   local popped = redis.call('ZPOPMIN', KEYS[5], want)
   for p = 1, #popped, 2 do ids[#ids + 1] = popped[p] end
+  drained = #ids < want
 elseif want > 0 then
   local heads = {}
   for k = 0, ntypes - 1 do
@@ -113,8 +114,10 @@ end
 batched('ZADD', KEYS[1], active)
 
 -- 4. keep the chain of wake-ups going while work remains for other workers
-for k = 0, ntypes - 1 do
-  if redis.call('ZCARD', KEYS[5 + 3 * k]) > 0 then wake(KEYS[7 + 3 * k]) end
+if not drained then
+  for k = 0, ntypes - 1 do
+    if redis.call('ZCARD', KEYS[5 + 3 * k]) > 0 then wake(KEYS[7 + 3 * k]) end
+  end
 end
 ev.flush()
 return cjson.encode({next_due, 0, jobs})

@@ -6,22 +6,26 @@
 -- KEYS[3]  failed (zset: id -> finished ms)
 -- KEYS[4]  queue key prefix               qk:{Q}:   job hashes are <prefix>job:<id>, lines <prefix>wait:<type> ...
 --                                         (derived keys share the hash tag, so the script stays in one slot)
--- ARGV[1]  now, ms
+-- ARGV[1]  now, ms (for outcomes that do not say when they happened)
 -- ARGV[2]  events channel ("" = none)
--- ARGV[3]  the outcomes as a JSON array of [id, lease token, kind, value, traceback, retry delay ms, started ms]:
+-- ARGV[3]  the outcomes as a JSON array of [id, lease token, kind, value, traceback, retry delay ms, started ms,
+--          finished ms]:
 --          kind "ok": value = result as JSON
 --          kind "fail": value = error message; retried after the delay while failures < attempts
 --          kind "fatal": like fail, never retried (a corrupt job, an unknown type)
 --          kind "release": put back in line without counting a failure (shutdown deadline reached)
 --          started ms: when the handler really started (0 = never started, or as claimed); a job a worker
 --          held before starting it was marked started when claimed
+--          finished ms: when the handler ended (the report may travel a few ms later, batched with others); the
+--          job's finish time, and the start of a retry's delay
 --          (one JSON argument rather than seven per job: far less to encode and parse on both sides)
 --
 -- Retention (how many finished jobs are kept) is applied separately by clean.lua.
 --
 -- Returns, per outcome: 1 if applied, 0 if the lease was lost (or the job is gone).
 
-local now = tonumber(ARGV[1])
+local reported = tonumber(ARGV[1])
+local now = reported  -- the time of the outcome being applied (set per outcome below)
 local prefix = KEYS[4]
 local outcomes = cjson.decode(ARGV[3])
 local ev = events(ARGV[2])
@@ -50,6 +54,7 @@ for _, o in ipairs(outcomes) do
   local id, token, kind, value, trace = o[1], o[2], o[3], o[4], o[5]
   local retry_delay = tonumber(o[6])
   local started = tonumber(o[7] or 0)
+  now = tonumber(o[8]) or reported
   local jkey = prefix .. 'job:' .. id
   local st = redis.call('HMGET', jkey, 'state', 'token', 'type', 'roc')
   if st[1] ~= 'active' or st[2] ~= token then
