@@ -1,7 +1,9 @@
 """queuekit: Queue.add per job, Queue.add_bulk, Worker(queue, {"noop": fn}, concurrency=C).run().
 
-Written against /work/notes/API_CONTRACT.md. Drain and latency run twice: a sync handler
-(system "queuekit") and an ``async def`` handler (system "queuekit[async]").
+Drain and latency run twice: a sync handler (system "queuekit") and an ``async def`` handler
+(system "queuekit[async]"). Drain lets the worker hold as many claimed jobs as it runs
+(prefetch=C, an option that is off by default); latency uses the defaults (an idle worker has
+nothing to prefetch).
 """
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ class Queuekit(Adapter):
     def describe(self, workload, concurrency, variant=""):
         if workload in ("drain", "latency"):
             kind = "async def" if variant == "async" else "def"
-            return f"Worker(concurrency={concurrency}, prefetch={concurrency}), {kind} handler"
+            prefetch = f", prefetch={concurrency}" if workload == "drain" else ""
+            return f"Worker(concurrency={concurrency}{prefetch}), {kind} handler"
         return {"enqueue": "Queue.add", "enqueue_bulk": "Queue.add_bulk (all jobs in one call)"}.get(workload, "")
 
     def _queue(self):
@@ -80,6 +83,7 @@ def worker_main(mode, concurrency, variant):
             hit(job.data["t"])
 
     # prefetch (off by default) lets the worker hold as many claimed jobs as it runs: fewer round trips per job
-    w = Worker(q, {TYPE: handler}, concurrency=concurrency, prefetch=concurrency)
+    # when draining; an idle worker waiting for the next job (latency) has nothing to hold
+    w = Worker(q, {TYPE: handler}, concurrency=concurrency, prefetch=concurrency if mode == "drain" else 0)
     probe.ready()
     w.run()
