@@ -464,8 +464,9 @@ class Queue:
         return self
 
     def close(self) -> None:
-        """Stop this process's event listener for the queue (and forget its listeners); the queue stays usable
-        and listening starts again on the next ``on``/``wait``. Call it before stopping a server the queue used."""
+        """Stop this process's event listener for the queue (and forget its listeners) and close the connection
+        kept for adding jobs; the queue stays usable: listening starts again on the next ``on``/``wait``, and the
+        next add opens a new connection. Call it before stopping a server the queue used."""
         hub = self.events
         with _hubs_lock:
             for key, value in list(_hubs.items()):

@@ -4,7 +4,8 @@ leases, sweep stalled jobs, and report outcomes in batches.
 One asyncio loop drives everything, whichever way the worker is run: ``start()`` (a background thread: notebooks,
 web apps), ``run()`` (the foreground, graceful on SIGTERM/SIGINT: scripts and the CLI), ``await run_async()``, or
 ``drain()`` (process what is ready, then return: tests and eager mode). Per loop turn, one pipelined round trip
-reports finished jobs and claims new ones.
+reports finished jobs and claims new ones. While slots are free, a listener blocks on the queue's wake-up markers
+with a claim queued right behind the blocking pop: the job a producer adds comes back with the wake-up itself.
 """
 
 from __future__ import annotations
