@@ -72,7 +72,9 @@ for j = first, last, 3 do
     out[#out + 1] = (j - first) / 3 + 1
     out[#out + 1] = redis.call('HGET', jkey, 'state') or 'unknown'
   else
-    redis.call('HSET', jkey, 'data', ARGV[j + 2], 'state', g_state[g], 'created', now, 'seq', seq, unpack(g_fields[g]))
+    -- created as ARGV[1], the text itself: a number would be turned into text again for every job
+    redis.call('HSET', jkey, 'data', ARGV[j + 2], 'state', g_state[g], 'created', ARGV[1], 'seq', seq,
+               unpack(g_fields[g]))
     local k = g_k[g]
     local key, score
     if g_delay[g] > 0 then
