@@ -117,7 +117,6 @@ def _load_target(spec: str) -> Any:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from .patterns import Registry, ScriptQueue
-    from .queue import Queue
     from .worker import Worker
 
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -279,7 +278,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             break
     doomed = queue.get_job(jobs[-1].id or "")
     assert doomed is not None
-    print(f"\nthe failed job's attempts: " + "; ".join(f"#{a['attempt']} {a['error']}" for a in doomed.failed_attempts))
+    print("\nthe failed job's attempts: " + "; ".join(f"#{a['attempt']} {a['error']}" for a in doomed.failed_attempts))
     print(f"final counts: {queue.counts()}")
     return 0
 

@@ -15,7 +15,7 @@ from .connection import (Lane, connect, connect_async, describe_client, is_clust
                          twin)
 from .errors import QueuekitError, ValidationError
 from .events import EventHub
-from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_id, _job_type, now_ms
+from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_type, now_ms
 from .keys import QUEUES, QueueKeys
 from .scripts import SOURCES, Scripts
 from .testmode import TestMode, test_mode_for
