@@ -187,11 +187,12 @@ class Queue:
         limit = self.max_data_bytes
         now = now_ms()
         single = len(jobs) == 1
+        keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix]  # then each type's lines
         if single:
             job = jobs[0]
             fields = job.to_dict(limit)
             job_type, data = fields.pop("type"), fields.pop("data")
-            keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix, *self.keys.lines(job_type)]
+            keys += self.keys.lines(job_type)
             args = [now, self.channel, job_type, job.custom_id or "", data, job.opts.delay, job.opts.priority]
             for item in fields.items():  # options other than the defaults
                 args += item
@@ -220,7 +221,6 @@ class Queue:
                 job_args.append(g)
                 job_args.append(job.custom_id or "")
                 job_args.append(data)
-            keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix]
             for t in types:
                 keys += self.keys.lines(t)
             self._register_queue()

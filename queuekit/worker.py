@@ -546,40 +546,38 @@ class Worker:
                 self._room.clear()
                 await self._room.wait()
                 continue
-            due_in = None if self._next_due is None else self._next_due - time.time()
-            if due_in is not None and due_in < self.block_timeout:
-                # a delayed job falls due before the wait would end: a claim queued now would run with a clock read
-                # too early to promote it, so wait without one, and let the loop claim with a fresh clock
-                try:
-                    await client.blpop(marks, timeout=max(0.01, due_in))
-                    pause = 0.05
-                except _NETWORK_ERRORS:
-                    await asyncio.sleep(pause)
-                    pause = min(2.0, pause * 2)
-                self._wake.set()
-                continue
-            args = self._claim_args(free)
-            self._reserved += free  # the loop does not claim these slots meanwhile
             try:
-                pipe = client.pipeline(transaction=False)
-                pipe.blpop(marks, timeout=self.block_timeout)
-                pipe.execute_command("EVALSHA", self._sha("claim"), len(self._claim_keys), *self._claim_keys, *args)
-                _, reply = await pipe.execute(raise_on_error=False)
+                await self._wait_for_jobs(client, marks, free)
                 pause = 0.05
             except _NETWORK_ERRORS:
                 await asyncio.sleep(pause)
                 pause = min(2.0, pause * 2)
-                continue
-            finally:
-                self._unreserve(free)
-            if isinstance(reply, redis.exceptions.NoScriptError):  # a restarted server forgot the scripts
-                self._shas["claim"] = await client.script_load(SOURCES["claim"])
-            elif isinstance(reply, Exception):
-                logger.error("worker %s: script claim failed: %s", self.id, reply)
-                await asyncio.sleep(pause)
-            elif self._take_claim(reply, args[4]):
-                await asyncio.sleep(0)  # let the handlers just started run before the next wait is prepared
             self._wake.set()  # the loop learns of the jobs, and of the next due time
+
+    async def _wait_for_jobs(self, client: Any, marks: list[str], free: int) -> None:
+        """One blocking wait of the listener, for up to ``free`` jobs (network errors are the caller's)."""
+        due_in = None if self._next_due is None else self._next_due - time.time()
+        if due_in is not None and due_in < self.block_timeout:
+            # a delayed job falls due before the wait would end: a claim queued now would run with a clock read too
+            # early to promote it, so wait without one, and let the loop claim with a fresh clock
+            await client.blpop(marks, timeout=max(0.01, due_in))
+            return
+        args = self._claim_args(free)
+        self._reserved += free  # the loop does not claim these slots meanwhile
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.blpop(marks, timeout=self.block_timeout)
+            pipe.execute_command("EVALSHA", self._sha("claim"), len(self._claim_keys), *self._claim_keys, *args)
+            _, reply = await pipe.execute(raise_on_error=False)
+        finally:
+            self._unreserve(free)
+        if isinstance(reply, redis.exceptions.NoScriptError):  # a restarted server forgot the scripts
+            self._shas["claim"] = await client.script_load(SOURCES["claim"])
+        elif isinstance(reply, Exception):
+            logger.error("worker %s: script claim failed: %s", self.id, reply)
+            await asyncio.sleep(0.05)
+        elif self._take_claim(reply, args[4]):
+            await asyncio.sleep(0)  # let the handlers just started run before the next wait is prepared
 
     async def _end_listener(self, client: Any, listener: asyncio.Task[None]) -> None:
         """Stop the listener without cutting off a claim's reply (the jobs would stay claimed by nobody until their
