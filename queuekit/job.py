@@ -434,6 +434,12 @@ class Job:
         """Put a failed job back in line with a fresh set of attempts."""
         return self._require_queue().retry(self._require_id()) == 1
 
+    def has_default_options(self) -> bool:
+        """True when every option has its default value (such a job stores no option fields)."""
+        o = self.opts
+        return (o.priority == 0 and o.attempts == 1 and o.backoff is None and o.ttl is None and o.delay == 0
+                and o.remove_on_complete is False)
+
     # ---- serialization boundary ----------------------------------------------------------------------------
 
     def to_dict(self, limit: int = MAX_DATA_BYTES) -> dict[str, str]:

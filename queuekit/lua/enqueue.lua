@@ -10,10 +10,12 @@
 -- ARGV[1]  now, ms since the epoch
 -- ARGV[2]  events channel ("" = publish no events)
 -- ARGV[3]  number of option groups G (jobs of a batch mostly share their options: they are sent once)
+-- ARGV[4]  per-job layout: 3 = option group, custom id, data; 1 = data only (every job of the batch is in the
+--          one group and takes the next counter value: the usual batch sends a third of the arguments)
 -- then G groups, each: type index k (0-based), type, delay ms, priority (integer, lower runs first),
 --          number of extra fields n, then n field/value pairs (attempts, backoff, ttl, ...)
 -- then, per job, to the end of ARGV: its option group (1-based), custom id ("" = take the next counter value),
---          data (JSON)
+--          data (JSON); or, in layout 1, its data alone
 --
 -- Returns {first counter id taken (0 if none), then for each job whose custom id was already taken: its position
 -- in the batch (1-based) and that job's state} (nothing is stored for those). Jobs without a custom id got the
@@ -22,11 +24,12 @@
 local now = tonumber(ARGV[1])
 local channel = ARGV[2]
 local ngroups = tonumber(ARGV[3])
+local per_job = tonumber(ARGV[4])
 local prefix = KEYS[4]
 
 -- option groups, in parallel arrays
-local g_k, g_type, g_delay, g_score, g_state, g_fields = {}, {}, {}, {}, {}, {}
-local i = 4
+local g_k, g_type, g_delay, g_score, g_fields = {}, {}, {}, {}, {}
+local i = 5
 for g = 1, ngroups do
   local nextra = tonumber(ARGV[i + 4])
   local delay, priority = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
@@ -38,16 +41,18 @@ for g = 1, ngroups do
   for f = i + 5, i + 4 + 2 * nextra do fields[#fields + 1] = ARGV[f] end
   g_k[g], g_type[g], g_delay[g], g_fields[g] = tonumber(ARGV[i]), ARGV[i + 1], delay, fields
   g_score[g] = wait_score(priority, 0)
-  g_state[g] = delay > 0 and 'delayed' or 'inactive'
   i = i + 5 + 2 * nextra
 end
 
 -- ids and arrival order for the whole batch in two counter calls
 local first, last = i, #ARGV
-local njobs = (last - first + 1) / 3
-local nauto = 0
-for j = first + 1, last, 3 do
-  if ARGV[j] == '' then nauto = nauto + 1 end
+local njobs = (last - first + 1) / per_job
+local nauto = njobs
+if per_job == 3 then
+  nauto = 0
+  for j = first + 1, last, 3 do
+    if ARGV[j] == '' then nauto = nauto + 1 end
+  end
 end
 local first_id = 0
 if nauto > 0 then first_id = redis.call('INCRBY', KEYS[1], nauto) - nauto + 1 end
@@ -58,9 +63,9 @@ local lines = {}     -- wait or delayed key -> {score, id, score, id, ...}
 local touched = {}   -- type index -> type, for the types that got a job
 local stored = {}    -- group -> ids stored, for the events
 local out = {first_id}
-for j = first, last, 3 do
-  local g = tonumber(ARGV[j])
-  local id = ARGV[j + 1]
+for j = first, last, per_job do
+  local g, id, data = 1, '', ARGV[j]
+  if per_job == 3 then g, id, data = tonumber(ARGV[j]), ARGV[j + 1], ARGV[j + 2] end
   local custom = id ~= ''
   seq = seq + 1
   if not custom then
@@ -69,12 +74,16 @@ for j = first, last, 3 do
   end
   local jkey = prefix .. id
   if custom and redis.call('EXISTS', jkey) == 1 then
-    out[#out + 1] = (j - first) / 3 + 1
+    out[#out + 1] = (j - first) / per_job + 1
     out[#out + 1] = redis.call('HGET', jkey, 'state') or 'unknown'
   else
-    -- created as ARGV[1], the text itself: a number would be turned into text again for every job
-    redis.call('HSET', jkey, 'data', ARGV[j + 2], 'state', g_state[g], 'created', ARGV[1], 'seq', seq,
-               unpack(g_fields[g]))
+    -- created as ARGV[1], the text itself: a number would be turned into text again for every job. A waiting
+    -- job's arrival order is in its score; only a delayed job keeps it in a field, for its promotion.
+    if g_delay[g] > 0 then
+      redis.call('HSET', jkey, 'data', data, 'state', 'delayed', 'created', ARGV[1], 'seq', seq, unpack(g_fields[g]))
+    else
+      redis.call('HSET', jkey, 'data', data, 'state', 'inactive', 'created', ARGV[1], unpack(g_fields[g]))
+    end
     local k = g_k[g]
     local key, score
     if g_delay[g] > 0 then
