@@ -80,3 +80,19 @@ def test_bench_smoke(tmp_path):
         assert (name, "drain") in got and (name, "enqueue") in got
     assert chart.exists() and chart.stat().st_size > 1000
     assert elapsed < 60, f"smoke run took {elapsed:.1f}s"
+
+
+@pytest.mark.skipif(not _redis_ok(), reason=f"no Redis at {URL}")
+def test_anatomy_smoke():
+    # When the anatomy tool runs with tiny counts
+    proc = subprocess.run([sys.executable, "-m", "bench.anatomy", "--calls", "20", "--paced", "5", "--bulk", "200"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    # Then it prints a server and a caller time, back to back and idle, for each call it measures
+    for name in ("LPUSH", "Queue.add", "claim of one job"):
+        line = next(line for line in proc.stdout.splitlines() if line.startswith(name))
+        figures = [float(x) for x in line.split()[-4:]]
+        assert all(f > 0 for f in figures), line
+    # And the bulk add, split into Redis and Python time
+    assert "add_bulk of 200 jobs" in proc.stdout and "in Redis (enqueue.lua)" in proc.stdout
