@@ -223,6 +223,7 @@ def test_queuekit_server_prints_a_url_another_process_can_use():
     finally:
         os.kill(proc.pid, 15)
         proc.wait(10)
+        proc.stdout.close()
 
 
 # ---- connecting ---------------------------------------------------------------------------------------------------

@@ -54,17 +54,22 @@ def test_an_asyncio_subscriber_on_cluster(backend: Backend, queue: Any) -> None:
     pytest-timeout interrupt there upsets CPython's parser for the rest of the session)."""
     async def main() -> list[str]:
         received: list[str] = []
-        sub = Subscriber("news", received.append, stop_on="bye", client=queue.async_client())
-        task = asyncio.create_task(sub.run_async())
-        for _ in range(300):
-            if sub.subscribed.is_set() or task.done():
-                break
-            await asyncio.sleep(0.01)
-        assert sub.subscribed.is_set(), f"the asyncio subscriber did not start: {task.done() and task.exception()!r}"
-        publish("news", "hello", backend.client)
-        publish("news", "bye", backend.client)
-        await asyncio.wait_for(task, 5)
-        return received
+        client = queue.async_client()
+        try:
+            sub = Subscriber("news", received.append, stop_on="bye", client=client)
+            task = asyncio.create_task(sub.run_async())
+            for _ in range(300):
+                if sub.subscribed.is_set() or task.done():
+                    break
+                await asyncio.sleep(0.01)
+            assert sub.subscribed.is_set(), \
+                f"the asyncio subscriber did not start: {task.done() and task.exception()!r}"
+            publish("news", "hello", backend.client)
+            publish("news", "bye", backend.client)
+            await asyncio.wait_for(task, 5)
+            return received
+        finally:
+            await client.aclose()  # the client is ours: its node connections outlive the subscription
 
     assert asyncio.run(main()) == ["hello", "bye"]
 
