@@ -96,3 +96,31 @@ def test_anatomy_smoke():
         assert all(f > 0 for f in figures), line
     # And the bulk add, split into Redis and Python time
     assert "add_bulk of 200 jobs" in proc.stdout and "in Redis (enqueue.lua)" in proc.stdout
+
+
+def test_the_enqueue_verdict_also_compares_each_run_with_its_own_ceiling():
+    from bench.cli import aggregate, check_targets
+
+    # Given three runs on a machine whose speed drifted (run 2 was slow for everyone) and a peer that failed once
+    def entry(kind, values):
+        return {"kind": kind, "version": "test", "variant": "", "jobs": 100,
+                "samples": [{"error": "boom"} if v is None else {"jobs_per_s": v} for v in values]}
+
+    samples = {("redis-py", "enqueue", 1): entry("ceiling", [100.0, 50.0, 80.0]),
+               ("queuekit", "enqueue", 1): entry("queuekit", [90.0, 40.0, 60.0]),
+               ("bee-queue", "enqueue", 1): entry("peer", [120.0, 45.0, None])}
+
+    # When the rows are aggregated
+    rows = {r["system"]: r for r in aggregate(samples, {})}
+
+    # Then each row keeps its runs in order, with None where a run failed
+    assert rows["queuekit"]["jobs_per_s_runs"] == [90.0, 40.0, 60.0]
+    assert rows["bee-queue"]["jobs_per_s_runs"] == [120.0, 45.0, None]
+
+    # And the verdict is still judged on medians (queuekit 60 of a ceiling of 80 = 75%: missed)...
+    verdict = next(t for t in check_targets(list(rows.values())) if t["target"].startswith("enqueue"))
+    assert verdict["met"] is False
+    assert "(75% of it)" in verdict["detail"]
+    # ...and shows the same ratio run by run, for queuekit and for the best peer (failed runs left out)
+    assert "queuekit per run: 90%, 80%, 75% of that run's ceiling" in verdict["detail"]
+    assert "bee-queue per run: 120%, 90% of that run's ceiling" in verdict["detail"]
