@@ -98,7 +98,8 @@ def test_anatomy_smoke():
     assert "add_bulk of 200 jobs" in proc.stdout and "in Redis (enqueue.lua)" in proc.stdout
 
 
-def test_the_enqueue_verdict_also_compares_each_run_with_its_own_ceiling():
+def test_the_enqueue_verdict_also_compares_each_run_with_its_own_ceiling(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))  # bench/ is a folder of the repository, not an installed package
     from bench.cli import aggregate, check_targets
 
     # Given three runs on a machine whose speed drifted (run 2 was slow for everyone) and a peer that failed once
