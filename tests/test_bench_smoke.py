@@ -125,3 +125,28 @@ def test_the_enqueue_verdict_also_compares_each_run_with_its_own_ceiling(monkeyp
     # ...and shows the same ratio run by run, for queuekit and for the best peer (failed runs left out)
     assert "queuekit per run: 90%, 80%, 75% of that run's ceiling" in verdict["detail"]
     assert "bee-queue per run: 120%, 90% of that run's ceiling" in verdict["detail"]
+
+
+def test_the_latency_verdict_shows_each_run_of_the_two_lowest_p50s(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from bench.cli import aggregate, check_targets
+
+    # Given three latency runs of queuekit (two variants) and two peers
+    def entry(kind, values):
+        return {"kind": kind, "version": "test", "variant": "", "jobs": 100,
+                "samples": [{"p50_ms": p50, "p99_ms": p99} for p50, p99 in values]}
+
+    samples = {("queuekit", "latency", 1): entry("queuekit", [(0.9, 2.0), (0.95, 2.5), (1.0, 2.2)]),
+               ("queuekit[async]", "latency", 1): entry("queuekit", [(0.70, 1.49), (0.73, 1.27), (0.76, 1.17)]),
+               ("huey", "latency", 1): entry("peer", [(0.66, 1.59), (0.67, 3.25), (0.54, 0.85)]),
+               ("bee-queue", "latency", 1): entry("peer", [(1.44, 34.0), (0.82, 24.1), (0.80, 3.7)])}
+
+    # When the target is judged
+    verdict = next(t for t in check_targets(aggregate(samples, {})) if t["target"].startswith("latency"))
+
+    # Then it is missed on the medians (0.73 against Huey's 0.66)...
+    assert verdict["met"] is False
+    assert "queuekit 0.73/1.27 ms vs best peer 0.66/1.59 ms" in verdict["detail"]
+    # ...and the detail gives each run of queuekit's best variant and of the best peer, in run order
+    assert "queuekit[async] per run: 0.70/1.49, 0.73/1.27, 0.76/1.17" in verdict["detail"]
+    assert "huey per run: 0.66/1.59, 0.67/3.25, 0.54/0.85" in verdict["detail"]
