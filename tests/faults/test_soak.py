@@ -1,29 +1,32 @@
 """Soak: many jobs (``QK_SOAK_JOBS``, default 200,000) through 4 ``queuekit worker`` processes (the real CLI) with
 the retention defaults, enqueued in bulk while the workers run so the line stays short.
 
-Redis ``used_memory`` and every worker's RSS (/proc/<pid>/status VmRSS) are sampled about four times a second, with
-the share of jobs done at that moment. "Flat" is defined as:
+Two kinds of figures say whether memory stays flat:
 
-* warm-up = the first quarter of the jobs (caches, the complete line filling up to its 1,000 kept jobs, pools);
-* level = for each worker's RSS, the largest sample taken while the second quarter of the jobs was processed; for
-  Redis, the smallest: its memory saws up and down by several MiB as the workers remove finished jobs (at most once
-  a second each, while thousands of jobs finish per second), so its peaks say more about when a sample fell than
-  about growth, while its floor rises only if something is kept that should not be;
-* flat = the same figure for the last quarter is at most ``level * (1 + tolerance) + slack``: 15% + 1 MiB for
-  Redis (its floor moves with the length of the line and client buffers), 3% + 1 MiB for each worker's RSS.
+* Redis, *settled*: after the first quarter of the jobs (the warm-up: the complete line has filled up to its 1,000
+  kept jobs, hash tables and client buffers have grown) the test stops enqueuing, waits until every job is done and
+  retention has trimmed the complete line back to 1,000, and reads ``used_memory``; it does the same at the end.
+  While jobs flow, Redis memory saws up and down by megabytes with the retention passes (each worker cleans at most
+  once a second while thousands of jobs finish per second), so a sample taken then says more about when it fell
+  than about growth; the settled figure does not depend on timing. Flat = the final settled figure is at most
+  ``level * 1.15 + 1 MiB``.
+* each worker's RSS (/proc/<pid>/status VmRSS), sampled about four times a second with the share of jobs done:
+  level = the largest sample taken while the second quarter of the jobs ran, flat = the largest in the last
+  quarter is at most ``level * 1.03 + 1 MiB``.
 
 A worker keeping each Job object it ran (a ~400-byte leak per job) breaks the RSS bound even at 60,000 jobs (checked
 by planting that leak: +12% to +14% RSS per worker; honest workers stayed within 0.1%);
 retention that does not work would leave 200,000 job hashes (well over 50 MB) in Redis. A Redis leak that neither
-adds jobs nor keys (planted: one set member per finished job, about 8 MB over the run) fails the floor check
-(+119%), while honest runs stayed within 5% (the largest sample, used before, swung from -32% to +105% between
-honest runs, with the retention passes). The summary line prints the figures either way.
+adds jobs nor keys (planted: one set member per finished job, about 8 MB over the run) fails the settled check
+(2.2 -> 12.9 MiB, +166%), while three honest runs stayed within -3.5% to +5.5% of 2.3 MiB (the floor of samples
+taken while jobs flowed, used before, swung by +62% in an honest run on a fast machine). With the Job-keeping leak
+planted again under this version, each worker's RSS grew by +33% to +36%. The summary line prints the figures
+either way.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +43,32 @@ BATCH = 2000
 LOW_WATER = 2000
 
 
-def flat(samples: list[tuple[float, int]], tolerance: float, slack: int,
-         pick: Callable[..., int] = max) -> tuple[int, int, bool]:
-    """(level after warm-up, the last quarter's figure, flat?) from (share done, value) samples; ``pick`` (max or
-    min) reduces each quarter to one figure."""
-    level = pick((v for share, v in samples if 0.25 <= share < 0.5), default=0)
-    last = pick((v for share, v in samples if share >= 0.75), default=0)
+def flat(samples: list[tuple[float, int]], tolerance: float, slack: int) -> tuple[int, int, bool]:
+    """(level after warm-up, the last quarter's largest figure, flat?) from (share done, value) samples."""
+    level = max((v for share, v in samples if 0.25 <= share < 0.5), default=0)
+    last = max((v for share, v in samples if share >= 0.75), default=0)
     return level, last, bool(level) and last <= level * (1 + tolerance) + slack
+
+
+def settle(client: Any, queue: Queue, keep: int = 1000, timeout: float = 30.0) -> tuple[int, int]:
+    """Wait until no job is waiting, delayed or active and retention has trimmed the complete line to ``keep``
+    (or ``timeout`` passes), then return (Redis used_memory, complete jobs kept); the memory figure is the
+    smallest of three readings a tenth of a second apart, so a reply buffer caught in flight does not count."""
+    keys = queue.keys
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pipe = client.pipeline(transaction=False)
+        for key in (keys.wait("echo"), keys.delayed("echo"), keys.active, keys.complete):
+            pipe.zcard(key)
+        waiting, delayed, active, kept = pipe.execute()
+        if waiting == delayed == active == 0 and kept <= keep:
+            break
+        time.sleep(0.1)
+    readings = []
+    for _ in range(3):
+        readings.append(int(client.info("memory")["used_memory"]))
+        time.sleep(0.1)
+    return min(readings), int(client.zcard(keys.complete))
 
 
 def test_soak(tmp_path: Path) -> None:
@@ -70,7 +92,7 @@ def test_soak(tmp_path: Path) -> None:
 
         started = time.monotonic()
         enqueued = longest = 0
-        redis_mem: list[tuple[float, int]] = []
+        warm_mem = warm_kept = 0  # the settled figures after the first quarter of the jobs
         rss: dict[int, list[tuple[float, int]]] = {p.pid: [] for p in procs}
         next_sample = 0.0
         keys = queue.keys
@@ -84,7 +106,10 @@ def test_soak(tmp_path: Path) -> None:
             waiting, delayed, active = pipe.execute()
             longest = max(longest, waiting)
             done = enqueued - waiting - delayed - active
-            if enqueued < n and waiting < LOW_WATER:
+            if not warm_mem and done >= n // 4 and enqueued >= n // 4:
+                warm_mem, warm_kept = settle(client, queue)
+                continue
+            if enqueued < n and waiting < LOW_WATER and (warm_mem or enqueued < n // 4):
                 size = min(BATCH, n - enqueued)
                 queue.add_bulk([("echo", {"i": enqueued + i}) for i in range(size)])
                 enqueued += size
@@ -94,7 +119,6 @@ def test_soak(tmp_path: Path) -> None:
             now = time.monotonic()
             if now >= next_sample:
                 share = done / n
-                redis_mem.append((share, int(client.info("memory")["used_memory"])))
                 for p in procs:
                     value = rss_kib(p.pid)
                     if value is not None:
@@ -105,29 +129,29 @@ def test_soak(tmp_path: Path) -> None:
             time.sleep(0.05)
         elapsed = time.monotonic() - started
         counts = queue.counts()
-        time.sleep(1.5)  # one more retention pass (workers clean at most once a second)
-        kept = client.zcard(keys.complete)
+        last_mem, kept = settle(client, queue)
         key_count = client.dbsize()
         for p in procs:
             stop_process(p, timeout=20)
         assert [p.returncode for p in procs] == [0] * WORKERS, "workers did not stop cleanly"
 
-        r_level, r_last, r_flat = flat(redis_mem, 0.15, 1 << 20, min)
+        r_flat = last_mem <= warm_mem * 1.15 + (1 << 20)
         worker_figures = [(pid, *flat(samples, 0.03, 1 << 20)) for pid, samples in rss.items()]
         mib = 1 << 20
         summary = (f"soak: jobs={n} in {elapsed:.1f}s ({n / elapsed:.0f}/s) longest_line={longest} "
                    f"failed={counts['failed']} kept_complete={kept} keys_left={key_count} "
-                   f"redis_used_memory floor={r_level / mib:.1f}MiB last_quarter_floor={r_last / mib:.1f}MiB "
-                   f"({(r_last / r_level - 1) * 100 if r_level else 0:+.1f}%) "
+                   f"redis_used_memory settled after warm-up={warm_mem / mib:.2f}MiB (kept {warm_kept}) "
+                   f"at the end={last_mem / mib:.2f}MiB ({(last_mem / warm_mem - 1) * 100 if warm_mem else 0:+.1f}%) "
                    f"worker_rss " + " ".join(f"{lv / mib:.2f}->{lq / mib:.2f}MiB({(lq / lv - 1) * 100 if lv else 0:+.1f}%)"
                                              for _, lv, lq, _ in worker_figures)
-                   + f" samples={len(redis_mem)}")
+                   + f" rss_samples={min(len(v) for v in rss.values())}")
         print("\n" + summary)
         assert counts["inactive"] == counts["active"] == counts["delayed"] == counts["failed"] == 0, counts
         assert kept <= 1000, f"retention kept {kept} complete jobs (default: 1,000)"
         assert key_count < 1100, f"{key_count} keys left in Redis: retention does not bound it"
         assert longest <= LOW_WATER + BATCH, f"the line grew to {longest}"
-        assert len(redis_mem) >= 8, f"too few samples ({len(redis_mem)}) to judge flatness: raise QK_SOAK_JOBS"
+        assert warm_mem, "no settled figure after warm-up"
+        assert min(len(v) for v in rss.values()) >= 8, f"too few RSS samples to judge flatness: {summary}"
         assert r_flat, f"Redis memory grew after warm-up: {summary}"
         for pid, lv, lq, ok in worker_figures:
             assert ok, f"worker {pid} RSS grew after warm-up: {lv} -> {lq} bytes; {summary}"
