@@ -79,16 +79,13 @@ for j = first, last, per_job do
   else
     -- created as ARGV[1], the text itself: a number would be turned into text again for every job. A waiting
     -- job's arrival order is in its score; only a delayed job keeps it in a field, for its promotion.
-    if g_delay[g] > 0 then
-      redis.call('HSET', jkey, 'data', data, 'state', 'delayed', 'created', ARGV[1], 'seq', seq, unpack(g_fields[g]))
-    else
-      redis.call('HSET', jkey, 'data', data, 'state', 'inactive', 'created', ARGV[1], unpack(g_fields[g]))
-    end
     local k = g_k[g]
     local key, score
     if g_delay[g] > 0 then
+      redis.call('HSET', jkey, 'data', data, 'state', 'delayed', 'created', ARGV[1], 'seq', seq, unpack(g_fields[g]))
       key, score = KEYS[6 + 3 * k], now + g_delay[g]
     else
+      redis.call('HSET', jkey, 'data', data, 'state', 'inactive', 'created', ARGV[1], unpack(g_fields[g]))
       key, score = KEYS[5 + 3 * k], g_score[g] + seq % 4294967296
     end
     local line = lines[key]
