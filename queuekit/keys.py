@@ -9,6 +9,7 @@ Lua script touching it runs there. Layout for queue ``Q``::
     qk:{Q}:wait:<type>     zset     waiting ("inactive") jobs; score = priority band + arrival order
     qk:{Q}:delayed:<type>  zset     delayed jobs and retries in backoff; score = due time (ms)
     qk:{Q}:mark:<type>     list     wake-up token for workers blocked in BLPOP
+    qk:{Q}:idle:<type>     list     ids of idle workers waiting for a job of the type (may name stale ones)
     qk:{Q}:active          zset     running jobs; score = lease deadline (ms)
     qk:{Q}:complete        zset     finished jobs; score = finish time (ms)
     qk:{Q}:failed          zset     failed jobs; score = finish time (ms)
@@ -17,6 +18,8 @@ Lua script touching it runs there. Layout for queue ``Q``::
     qk:{Q}:workers         zset     live workers; score = last heartbeat (ms)
     qk:{Q}:worker:<id>     string   a worker's description (JSON), expires
     qk:{Q}:stop:<id>       list     a worker's own wake-up: pushed to end its blocking wait when it stops
+    qk:{Q}:ready:<id>      string   an idle worker's offer to take the next job ("<lease ms> <token>"), expires
+    qk:{Q}:inbox:<id>      list     jobs handed straight to that idle worker by an add (JSON [id, fields])
     qk:{Q}:job:<id>        hash     the job
     qk:{Q}:job:<id>:log    list     the job's log lines
     qk:{Q}:job:<id>:errs   list     the job's failed attempts (JSON)
@@ -76,6 +79,9 @@ class QueueKeys:
     def mark(self, job_type: str) -> str:
         return f"{self.base}mark:{job_type}"
 
+    def idle(self, job_type: str) -> str:
+        return f"{self.base}idle:{job_type}"
+
     def lines(self, job_type: str) -> tuple[str, str, str]:
         """The (wait, delayed, mark) triple the scripts take for one type."""
         triple = self._lines.get(job_type)
@@ -99,6 +105,12 @@ class QueueKeys:
 
     def stop(self, worker_id: str) -> str:
         return f"{self.base}stop:{worker_id}"
+
+    def ready(self, worker_id: str) -> str:
+        return f"{self.base}ready:{worker_id}"
+
+    def inbox(self, worker_id: str) -> str:
+        return f"{self.base}inbox:{worker_id}"
 
     def pattern(self) -> str:
         """A SCAN pattern matching every key of this queue."""

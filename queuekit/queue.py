@@ -218,6 +218,7 @@ class Queue:
             fields = job.to_dict(limit)
             job_type, data = fields.pop("type"), fields.pop("data")
             keys += self.keys.lines(job_type)
+            keys += (self.keys.idle(job_type), self.keys.active, self.keys.meta, self.keys.base)
             args = [now, self.channel, job_type, job.custom_id or "", data, job.opts.delay, job.opts.priority]
             for item in fields.items():  # options other than the defaults
                 args += item
@@ -276,7 +277,7 @@ class Queue:
         for n, job in enumerate(jobs):
             job.created_at = now
             if single:
-                job.id, state = reply
+                job.id, state = reply[0], reply[1]
             else:
                 state = existing.get(n, "")
                 if job.custom_id:
@@ -288,6 +289,8 @@ class Queue:
             if state:
                 job.state = JobState(state) if state in STATES else None
                 logger.info("job %s already exists in queue %s; nothing stored", job.id, self.name)
+            elif single and len(reply) > 2:
+                job.state = JobState.ACTIVE  # handed straight to an idle worker (see add.lua)
             else:
                 job.state = JobState.DELAYED if job.opts.delay else JobState.INACTIVE
             if job._listeners:

@@ -4,8 +4,9 @@ leases, sweep stalled jobs, and report outcomes in batches.
 One asyncio loop drives everything, whichever way the worker is run: ``start()`` (a background thread: notebooks,
 web apps), ``run()`` (the foreground, graceful on SIGTERM/SIGINT: scripts and the CLI), ``await run_async()``, or
 ``drain()`` (process what is ready, then return: tests and eager mode). Per loop turn, one pipelined round trip
-reports finished jobs and claims new ones. While slots are free, a listener blocks on the queue's wake-up markers
-with a claim queued right behind the blocking pop: the job a producer adds comes back with the wake-up itself.
+reports finished jobs and claims new ones. While slots are free, a listener claims; finding nothing, it offers to
+take the next job and blocks on its inbox and the queue's wake-up markers. An add that finds the offer hands the job
+over itself (already claimed, see add.lua): the worker's blocking pop returns the job, with no claim in between.
 """
 
 from __future__ import annotations
@@ -329,8 +330,7 @@ class Worker:
         self._async_types = {t for t, h in self.handlers.items() if _is_async(h)}
         keys = self.queue.keys
         types = sorted(self.handlers)
-        self._claim_keys = [keys.active, keys.meta, keys.job_prefix, keys.stop(self.id)] + [
-            k for t in types for k in keys.lines(t)]
+        self._claim_keys = self._keys_of_claim()
         self._run_delayed = run_delayed
         listener = None if burst else asyncio.create_task(self._listen(client))
         beat_every = self.lease_ms / 3000
@@ -417,14 +417,18 @@ class Worker:
                         self._after_finish(outcomes, reply)
                     elif name == "claim":
                         self._unreserve(want)
-                        claimed += self._take_claim(reply, args[4])
+                        claimed += self._take_claim(reply)[0]
                     elif name == "extend":
                         for i in range(0, len(reply), 2):
                             self._lose(reply[i], reply[i + 1])
                     elif name == "sweep" and reply:
                         for i in range(0, len(reply), 2):
-                            logger.warning("job %s of queue %s stalled (its worker stopped answering): %s",
-                                           reply[i], self.queue.name, reply[i + 1])
+                            if reply[i + 1] == "returned":
+                                logger.info("job %s of queue %s was handed to a worker that never took it (it "
+                                            "stopped answering): back in line", reply[i], self.queue.name)
+                            else:
+                                logger.warning("job %s of queue %s stalled (its worker stopped answering): %s",
+                                               reply[i], self.queue.name, reply[i + 1])
                 if claimed and claimed == free:
                     continue  # there may be more ready: fill the free slots first
                 if burst and not self._running and not self._outcomes and not claimed:
@@ -515,30 +519,41 @@ class Worker:
         if n and self._room is not None:
             self._room.set()
 
-    def _claim_args(self, want: int) -> list[Any]:
-        """ARGV of claim.lua for ``want`` jobs, with a new lease token."""
+    def _keys_of_claim(self) -> list[str]:
+        """KEYS of claim.lua for this worker and its types."""
+        keys = self.queue.keys
+        return [keys.active, keys.meta, keys.job_prefix, keys.stop(self.id), keys.ready(self.id),
+                keys.inbox(self.id)] + [k for t in sorted(self.handlers) for k in (*keys.lines(t), keys.idle(t))]
+
+    def _claim_args(self, want: int, offer: bool = False) -> list[Any]:
+        """ARGV of claim.lua for ``want`` jobs, with a new lease token; ``offer``: the listener's claim, which takes
+        the inbox and, finding nothing, offers to take the next job until a little after its blocking wait ends."""
         self._seq += 1
         now = now_ms()
         promote_until = now + (10 ** 12 if self._run_delayed else 0)
-        return [now, want, self.lease_ms, self.id, f"{self.id}:{self._seq}", self.queue.channel, promote_until]
+        offer_ms = int(self.block_timeout * 1000) + 1000 if offer else 0
+        return [now, want, self.lease_ms, self.id, f"{self.id}:{self._seq}", self.queue.channel, promote_until,
+                offer_ms]
 
-    def _take_claim(self, reply: Any, token: str) -> int:
-        """Start (or hold) the jobs a claim returned; returns how many."""
-        due, _paused, jobs = json.loads(reply) if isinstance(reply, str) else (-1, 0, [])
+    def _take_claim(self, reply: Any) -> tuple[int, bool]:
+        """Start (or hold) the jobs a claim returned; returns how many, and whether the queue is paused."""
+        due, paused, jobs = json.loads(reply) if isinstance(reply, str) else (-1, 0, [])
         self._next_due = None if due < 0 else due / 1000
         if not isinstance(jobs, list):  # cjson encodes an empty table as {}
-            return 0
+            return 0, bool(paused)
         for job_id, fields in jobs:
-            self._start(job_id, fields, token)
-        return len(jobs)
+            self._start(job_id, fields)
+        return len(jobs), bool(paused)
 
     async def _listen(self, client: Any) -> None:
-        """While a slot is free, block on the types' markers, with a claim queued behind the blocking pop in the
-        same round trip: Redis runs the claim the moment a new job wakes this worker, and the job travels back
-        with the wake-up (one network trip from a producer's add to the handler). Also wakes the loop."""
+        """While a slot is free: claim, and when there is nothing to claim, offer to take the next job and block on
+        this worker's inbox, the types' markers and its stop list. A producer's add that finds the offer hands the
+        job over already claimed, and the blocking pop returns it: one trip through Redis from the add to the
+        handler. Also wakes the loop."""
         assert self._wake is not None and self._room is not None
         keys = self.queue.keys
-        marks = [keys.mark(t) for t in sorted(self.handlers)] + [keys.stop(self.id)]
+        inbox = keys.inbox(self.id)
+        waits = [inbox] + [keys.mark(t) for t in sorted(self.handlers)] + [keys.stop(self.id)]
         pause = 0.05
         while not self._stopping:
             free = self._free()
@@ -547,49 +562,53 @@ class Worker:
                 await self._room.wait()
                 continue
             try:
-                await self._wait_for_jobs(client, marks, free)
+                await self._wait_for_jobs(client, waits, free)
                 pause = 0.05
             except _NETWORK_ERRORS:
                 await asyncio.sleep(pause)
                 pause = min(2.0, pause * 2)
             self._wake.set()  # the loop learns of the jobs, and of the next due time
 
-    async def _wait_for_jobs(self, client: Any, marks: list[str], free: int) -> None:
-        """One blocking wait of the listener, for up to ``free`` jobs (network errors are the caller's)."""
-        due_in = None if self._next_due is None else self._next_due - time.time()
-        if due_in is not None and due_in < self.block_timeout:
-            # a delayed job falls due before the wait would end: a claim queued now would run with a clock read too
-            # early to promote it, so wait without one, and let the loop claim with a fresh clock
-            await client.blpop(marks, timeout=max(0.01, due_in))
-            return
-        args = self._claim_args(free)
+    async def _wait_for_jobs(self, client: Any, waits: list[str], free: int) -> None:
+        """One turn of the listener, for up to ``free`` jobs (network errors are the caller's): a claim with the
+        offer, then, if it found nothing, the blocking pop, until a delayed job falls due at the latest."""
         self._reserved += free  # the loop does not claim these slots meanwhile
         try:
-            pipe = client.pipeline(transaction=False)
-            pipe.blpop(marks, timeout=self.block_timeout)
-            pipe.execute_command("EVALSHA", self._sha("claim"), len(self._claim_keys), *self._claim_keys, *args)
-            _, reply = await pipe.execute(raise_on_error=False)
+            args = self._claim_args(free, offer=True)
+            reply = await client.execute_command("EVALSHA", self._sha("claim"), len(self._claim_keys),
+                                                 *self._claim_keys, *args)
+            if self._take_claim(reply)[0]:
+                await asyncio.sleep(0)  # let the handlers just started run before the next claim
+                return
+            if self._stopping:
+                return
+            timeout = self.block_timeout
+            if self._next_due is not None:  # wake when it is due: the next turn's claim promotes it
+                timeout = min(timeout, max(0.01, self._next_due - time.time()))
+            got = await client.blpop(waits, timeout=timeout)
+            if got is not None and got[0] == waits[0]:
+                job_id, fields = json.loads(got[1])
+                self._start(job_id, fields)
+                await asyncio.sleep(0)
+        except redis.exceptions.NoScriptError:  # a restarted server forgot the scripts
+            self._shas["claim"] = await client.script_load(SOURCES["claim"])
+        except redis.ResponseError as exc:
+            logger.error("worker %s: script claim failed: %s", self.id, exc)
+            await asyncio.sleep(0.05)
         finally:
             self._unreserve(free)
-        if isinstance(reply, redis.exceptions.NoScriptError):  # a restarted server forgot the scripts
-            self._shas["claim"] = await client.script_load(SOURCES["claim"])
-        elif isinstance(reply, Exception):
-            logger.error("worker %s: script claim failed: %s", self.id, reply)
-            await asyncio.sleep(0.05)
-        elif self._take_claim(reply, args[4]):
-            await asyncio.sleep(0)  # let the handlers just started run before the next wait is prepared
 
     async def _end_listener(self, client: Any, listener: asyncio.Task[None]) -> None:
-        """Stop the listener without cutting off a claim's reply (the jobs would stay claimed by nobody until their
-        lease ran out): its blocking pop is woken through this worker's stop list, where the claim queued behind
-        it sees a second token and claims nothing; then it ends by itself."""
+        """Stop the listener without cutting off a reply (the jobs in it would stay claimed by nobody until their
+        lease ran out): its blocking pop is woken through this worker's stop list, and a claim on its way sees the
+        list and claims nothing; then it ends by itself."""
         assert self._room is not None
         self._room.set()
         if not listener.done():
             try:
                 await client.rpush(self.queue.keys.stop(self.id), "stop", "stop")
             except _NETWORK_ERRORS:
-                pass  # Redis is unreachable: the queued claim cannot run either
+                pass  # Redis is unreachable: the listener's calls cannot return anything either
             try:
                 await asyncio.wait_for(asyncio.shield(listener), timeout=self.block_timeout + 2)
             except asyncio.TimeoutError:
@@ -597,17 +616,21 @@ class Worker:
         await asyncio.gather(listener, return_exceptions=True)
 
     async def _unregister(self, client: Any) -> None:
+        """Leave the queue (leave.lua): no add hands this worker a job any more, and one handed but never taken
+        goes back in line."""
+        keys = self.queue.keys
+        leave_keys = [keys.workers, keys.worker(self.id), keys.stop(self.id), keys.ready(self.id),
+                      keys.inbox(self.id), keys.base] + [keys.idle(t) for t in sorted(self.handlers)]
         try:
-            pipe = client.pipeline(transaction=False)
-            pipe.zrem(self.queue.keys.workers, self.id)
-            pipe.delete(self.queue.keys.worker(self.id), self.queue.keys.stop(self.id))
-            await pipe.execute()
+            await self._execute(client, [("leave", leave_keys, [self.id])], False)
         except _NETWORK_ERRORS:
-            pass
+            pass  # its offer expires by itself; a job in its inbox is returned by the sweep once its lease runs out
 
     # ---- running jobs ----------------------------------------------------------------------------------------
 
-    def _start(self, job_id: str, fields: dict[str, str], token: str) -> None:
+    def _start(self, job_id: str, fields: dict[str, str]) -> None:
+        """Hold a claimed job (its fields carry the lease token) and start it if a slot is free."""
+        token = fields.get("token", "")
         try:
             job = Job.from_dict(job_id, fields, self.queue)
         except ValueError as exc:

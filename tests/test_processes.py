@@ -61,6 +61,39 @@ def test_a_job_whose_worker_is_killed_mid_job_completes_exactly_once_after_its_l
     assert stall["kind"] == "stalled" and stall["attempt"] == 1 and "lease expired" in stall["error"]
 
 
+@pytest.mark.realredis
+@pytest.mark.timeout(60)
+def test_a_job_handed_to_an_idle_worker_killed_before_taking_it_runs_once_elsewhere_with_no_stall(real_redis, spawn):
+    # (Real Redis only: it drops a dead client's blocking pop when the connection closes. The embedded TCP server
+    # serves each connection from a thread that stays blocked in the pop, which then takes the job for the dead
+    # client: the job is still recovered after the lease, but as a stall, as a job claimed by a dying worker is.)
+    backend = real_redis
+    shared_url = real_redis.url
+    # Given an idle worker process (lease 1.5 s) waiting for jobs: it has offered to take the next one
+    queue = make_queue(backend)
+    first = spawn(shared_url, "--types", "record", "--lease", "1.5", "--block-timeout", "5")
+    wait_until(lambda: backend.client.lrange(queue.keys.idle("record"), 0, -1), timeout=15,
+               message="the worker's offer")
+
+    # When it is killed with SIGKILL, and a job is added at once: the add hands it to the dead worker
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(5)
+    job = queue.add("record")
+    assert job.state == "active"
+    handed_at = time.monotonic()
+    second = spawn(shared_url, "--types", "record", "--lease", "1.5")
+
+    # Then another worker runs it once the dead worker's lease has run out, exactly once
+    assert job.wait(timeout=30) == second.pid
+    assert time.monotonic() - handed_at >= 1.0
+    time.sleep(1)  # give a wrongly duplicated run the time to show up
+    assert backend.client.hgetall(RUNS) == {job.id: "1"}
+    # ... and since it never started before, no stall and no attempt are counted against it
+    job.refresh()
+    assert (job.stalls, job.attempts_made, job.failed_attempts) == (0, 1, [])
+    assert queue.counts() == {"inactive": 0, "active": 0, "delayed": 0, "complete": 1, "failed": 0}
+
+
 @pytest.mark.timeout(120)
 def test_a_job_whose_workers_die_more_often_than_max_stalls_fails_with_the_reason(backend, shared_url, spawn, worker):
     # Given a job that kills whoever runs it (we kill the worker process each time it starts the job)

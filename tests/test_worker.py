@@ -423,6 +423,138 @@ def test_stopping_an_idle_worker_ends_its_wait_and_it_claims_nothing_more(backen
     assert queue.get_job(job.id).state == "inactive"
 
 
+# ---- an idle worker is handed its next job by the add itself -------------------------------------------------------
+
+def leave_an_offer(queue, name="gone", types=("t",), lease=1.0):
+    """What an idle worker leaves behind if it dies while it waits: its offer to take the next job, and its id in
+    the idle list of each of its types. Made the way a live worker makes it: by its listener's claim, which found
+    nothing to claim. Returns that worker (never started)."""
+    ghost = Worker(queue, {t: lambda job: None for t in types}, name=name, lease=lease)
+    reply = queue.scripts.claim(keys=ghost._keys_of_claim(), args=ghost._claim_args(1, offer=True))
+    assert '"gone"' not in reply and queue.client.exists(queue.keys.ready(name))
+    return ghost
+
+
+def test_a_job_added_for_an_idle_worker_is_handed_to_it_already_claimed(queue, worker):
+    # Given an idle worker, blocked in its wait
+    w = worker({"t": lambda job: job.data["n"] * 2}, block_timeout=5)
+    wait_until(lambda: queue.client.exists(queue.keys.ready(w.id)), message="the worker's offer")
+
+    # When a job is added
+    job = queue.add("t", {"n": 21})
+
+    # Then the add itself made it active, for that worker (no claim ran in between), and the worker ran it
+    assert job.state == "active"
+    assert job.wait(timeout=5) == 42
+    job.refresh()
+    assert job.worker == w.id and job.attempts_made == 1 and job.failed_attempts == []
+    assert not queue.client.exists(queue.keys.inbox(w.id))
+
+
+def test_a_job_handed_to_a_worker_that_died_waiting_runs_elsewhere_once_its_lease_ends_with_no_stall(queue, worker):
+    # Given a worker that offered to take the next job, then died (lease 1 s)
+    leave_an_offer(queue, "gone", lease=1.0)
+
+    # When a job is added, it is handed to that worker, which never takes it
+    job = queue.add("t", {"n": 1})
+    assert job.state == "active" and queue.client.llen(queue.keys.inbox("gone")) == 1
+
+    # Then a live worker runs it once the lease has run out: it never started, so no stall and no attempt count
+    began = time.monotonic()
+    worker({"t": lambda job: "ran"}, lease=1.0)
+    assert job.wait(timeout=10) == "ran"
+    assert time.monotonic() - began >= 0.3  # not before the dead worker's lease could run out
+    job.refresh()
+    assert (job.stalls, job.attempts_made, job.failed_attempts) == (0, 1, [])
+    assert not queue.client.exists(queue.keys.inbox("gone"))
+
+
+def test_a_stopping_worker_puts_a_job_handed_to_it_but_not_taken_back_in_line(backend, queue):
+    # Given a worker that offered to take the next job and was handed one
+    ghost = leave_an_offer(queue, "stopping")
+    job = queue.add("t")
+    assert job.state == "active"
+
+    # When it leaves the queue the way a stopping worker does
+    asyncio.run(_leave(ghost))
+
+    # Then the job is back in line as if just added, and nothing of the worker is left
+    job.refresh()
+    assert (job.state, job.attempts_made, job.worker, job.started_at) == ("inactive", 0, None, None)
+    assert queue.counts()["inactive"] == 1 and queue.counts()["active"] == 0
+    assert [k for k in backend.keys() if "stopping" in k] == []
+
+
+async def _leave(w: Worker) -> None:
+    client = w.queue.async_client()
+    try:
+        await w._unregister(client)
+    finally:
+        await client.aclose()
+
+
+def test_a_job_is_handed_over_only_when_none_is_ahead_of_it_in_line(queue):
+    # Given an idle worker's offer, and jobs that went in line meanwhile (a bulk add does not hand jobs over)
+    leave_an_offer(queue, "idle")
+    first = queue.add_bulk([("t", {"n": n}) for n in range(3)])
+
+    # When one more job is added
+    job = queue.add("t", {"n": 3})
+
+    # Then it waits behind them, and the offer still stands for the worker to come and take the line
+    assert job.state == "inactive" and all(j.state == "inactive" for j in first)
+    assert queue.client.exists(queue.keys.ready("idle")) and queue.client.lrange(queue.keys.idle("t"), 0, -1) == ["idle"]
+
+
+def test_a_paused_queue_hands_nothing_over(queue):
+    leave_an_offer(queue, "idle")
+    queue.pause()
+    job = queue.add("t")
+    assert job.state == "inactive" and not queue.client.exists(queue.keys.inbox("idle"))
+
+
+def test_removing_a_handed_job_takes_it_out_of_the_inbox_so_it_never_starts(queue):
+    leave_an_offer(queue, "idle")
+    job = queue.add("t")
+    assert job.state == "active"
+    assert job.remove()
+    assert not queue.client.exists(queue.keys.inbox("idle")) and queue.get_job(job.id) is None
+
+
+def test_ids_left_by_workers_that_are_gone_are_passed_over(queue, worker):
+    # Given ids in the idle list with no offer behind them (workers that took a job, stopped or died long ago)
+    queue.client.rpush(queue.keys.idle("t"), "gone-1", "gone-2")
+    w = worker({"t": lambda job: "ran"}, block_timeout=5)
+    wait_until(lambda: queue.client.exists(queue.keys.ready(w.id)), message="the live worker's offer")
+
+    # When a job is added, it goes to the live worker behind them
+    job = queue.add("t")
+    assert job.state == "active" and job.wait(timeout=5) == "ran"
+    job.refresh()
+    assert job.worker == w.id
+
+
+@pytest.mark.parametrize("arrival", ["handed over", "through the line"])
+def test_a_worker_of_two_types_busy_with_one_is_handed_nothing_of_the_other(queue, worker, arrival):
+    # Given an idle worker of types a and b, one job at a time, that offered to take the next job
+    release = threading.Event()
+    w = worker({"a": lambda job: release.wait(10) and "a", "b": lambda job: "b"}, block_timeout=5)
+    wait_until(lambda: queue.client.exists(queue.keys.ready(w.id)), message="the worker's offer")
+
+    # When it gets busy with a slow job of type a: handed over by the add, or claimed from the line (a bulk add
+    # puts its jobs in line and wakes the worker)
+    slow = queue.add("a") if arrival == "handed over" else queue.add_bulk([("a", {})])[0]
+    wait_until(lambda: queue.get_job(slow.id).state == "active", message="the slow job starting")
+    # ... and a job of type b is added meanwhile (the worker's id is still in b's idle list)
+    other = queue.add("b")
+
+    # Then that one is not handed over (the offer went with the first job, or was withdrawn when the worker found
+    # work): it waits in line until the worker is free
+    assert other.state == "inactive" and not queue.client.exists(queue.keys.inbox(w.id))
+    release.set()
+    assert slow.wait(timeout=5) == "a" and other.wait(timeout=5) == "b"
+
+
 # ---- events ---------------------------------------------------------------------------------------------------------
 
 def test_job_and_queue_events_carry_kues_names(queue, worker):

@@ -121,6 +121,28 @@ assert queue.get_job("3").result == "resized photo2.png"
 # claim gets a random *token*, and `finish` checks it. A worker that lost its lease cannot overwrite what another
 # worker did.
 #
+# A claim is not always needed, though. A worker with nothing to do leaves an *offer* in Redis (the key
+# `ready:<worker>`, holding its lease and a token, and its id in the list `idle:<type>`), then blocks on its own
+# *inbox* list. An `add` that finds an offer does the claim's work itself, inside `add.lua`: the job is stored
+# already active, under that worker's lease, and pushed to the worker's inbox. The worker's blocking pop returns
+# the job ready to run: one trip through Redis from the producer to the handler, with no claim script in between.
+
+# %%
+idle = queue.process("resize", lambda job: f"resized {job.data['image']}")
+wait_until(lambda: client.exists(queue.keys.ready(idle.id)))
+print("offer:", client.get(queue.keys.ready(idle.id)), "| idle list:", client.lrange(queue.keys.idle("resize"), 0, -1))
+
+job = queue.add("resize", {"image": "photo3.png"})
+print("state right after add:", job.state.value)        # already active: handed to the idle worker
+assert job.state == JobState.ACTIVE
+assert job.wait(timeout=10) == "resized photo3.png"
+idle.stop()
+
+# %% [markdown]
+# If that worker died before its blocking pop took the job, the job would wait in its inbox under a lease nobody
+# renews. The sweep you will meet in section 5 finds it there once the lease runs out, and puts it back in line
+# without counting a stall: it never started.
+#
 # ## 4. Atomic claims: no job runs twice
 #
 # Four workers, four jobs at a time each, 200 jobs: if two workers could ever take the same job, some job would

@@ -69,3 +69,19 @@ local function back_in_line(prefix, jkey, id, jtype)
   wake(prefix .. 'mark:' .. jtype)
 end
 
+
+-- A job an add handed to an idle worker (add.lua) waits in that worker's inbox until the worker's blocking pop
+-- takes it. `item` is such an entry (JSON [id, fields]) that the worker never took: it died or stopped first. The
+-- job never started, so it goes back in line as if just added: no attempt, no stall. Returns the job's id, or nil
+-- when the job was removed or is no longer held under that hand-off.
+local function return_handed(prefix, item)
+  local handed = cjson.decode(item)
+  local id, token = handed[1], handed[2]['token']
+  local jkey = prefix .. 'job:' .. id
+  local st = redis.call('HMGET', jkey, 'state', 'token', 'type')
+  if st[1] ~= 'active' or st[2] ~= token then return nil end
+  redis.call('ZREM', prefix .. 'active', id)
+  redis.call('HDEL', jkey, 'token', 'worker', 'started', 'made')
+  back_in_line(prefix, jkey, id, st[3])
+  return id
+end

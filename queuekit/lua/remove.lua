@@ -1,6 +1,7 @@
 -- remove.lua: delete a job, whatever its state, with its log and attempt history.
 --
--- KEYS[1]  queue key prefix               qk:{Q}:   (the job's hash and the line holding it are derived, same hash tag)
+-- KEYS[1]  queue key prefix               qk:{Q}:   (the job's hash, the line holding it and the inbox of the
+--                                         worker an add handed it to are derived, same hash tag)
 -- ARGV[1]  job id
 -- ARGV[2]  events channel ("" = none)
 --
@@ -9,8 +10,16 @@
 local prefix = KEYS[1]
 local id = ARGV[1]
 local jkey = prefix .. 'job:' .. id
-local jtype = redis.call('HGET', jkey, 'type')
+local st = redis.call('HMGET', jkey, 'type', 'state', 'worker')
+local jtype = st[1]
 if not jtype then return 0 end
+if st[2] == 'active' and st[3] then
+  -- handed to an idle worker and not taken yet: it must not start
+  local inbox = prefix .. 'inbox:' .. st[3]
+  for _, item in ipairs(redis.call('LRANGE', inbox, 0, -1)) do
+    if cjson.decode(item)[1] == id then redis.call('LREM', inbox, 1, item) end
+  end
+end
 redis.call('ZREM', prefix .. 'wait:' .. jtype, id)
 redis.call('ZREM', prefix .. 'delayed:' .. jtype, id)
 redis.call('ZREM', prefix .. 'active', id)

@@ -1,5 +1,7 @@
 -- sweep.lua: put back in line the active jobs whose lease ran out (their worker died or froze).
--- A stall is recorded in the job's attempt history; a job that stalls more than max_stalls times fails.
+-- A stall is recorded in the job's attempt history; a job that stalls more than max_stalls times fails. A job an
+-- add handed to an idle worker that died before taking it from its inbox never started: it goes back in line with
+-- no stall counted.
 -- At most one sweep runs per interval across all workers (the lock key).
 --
 -- KEYS[1]  active (zset: id -> lease deadline ms)
@@ -12,7 +14,8 @@
 -- ARGV[4]  events channel ("" = none)
 -- ARGV[5]  at most this many jobs per sweep
 --
--- Returns {id, outcome, ...} with outcome "requeued" or "failed"; empty when another worker swept recently.
+-- Returns {id, outcome, ...} with outcome "requeued", "failed" or "returned" (never taken from a dead worker's
+-- inbox); empty when another worker swept recently.
 
 local now = tonumber(ARGV[1])
 local max_stalls = tonumber(ARGV[2])
@@ -28,7 +31,21 @@ for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[1], id)
   local jkey = prefix .. 'job:' .. id
   local fields = redis.call('HMGET', jkey, 'type', 'made', 'worker')
-  if fields[1] then
+  local returned = false
+  if fields[1] and fields[3] then
+    local inbox = prefix .. 'inbox:' .. fields[3]
+    for _, item in ipairs(redis.call('LRANGE', inbox, 0, -1)) do
+      if cjson.decode(item)[1] == id then
+        redis.call('LREM', inbox, 1, item)
+        returned = return_handed(prefix, item) ~= nil
+        break
+      end
+    end
+  end
+  if returned then
+    out[#out + 1] = id
+    out[#out + 1] = 'returned'
+  elseif fields[1] then
     local jtype = fields[1]
     local stalls = redis.call('HINCRBY', jkey, 'stalls', 1)
     local message = 'worker ' .. (fields[3] or '?') .. ' lost the job: its lease expired (stall ' .. stalls .. ')'

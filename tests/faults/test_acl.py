@@ -40,6 +40,8 @@ QUEUEKIT_COMMANDS = (
     "blpop", "zadd", "zrem", "zremrangebyscore", "set",
     # inside the Lua scripts
     "hmget", "hincrby", "exists", "incr", "incrby", "llen", "publish", "zpopmin",
+    # the hand-off of a job to an idle worker (its offer, its id in the idle lists, its inbox)
+    "lpop", "lpush", "lrem", "getdel",
     # events
     "subscribe", "unsubscribe",
 )
