@@ -567,6 +567,10 @@ class Worker:
             except _NETWORK_ERRORS:
                 await asyncio.sleep(pause)
                 pause = min(2.0, pause * 2)
+            except Exception:  # noqa: BLE001 - a bug here must not end the listener silently: say so, go on
+                logger.exception("worker %s: the listener's wait failed", self.id)
+                await asyncio.sleep(pause)
+                pause = min(2.0, pause * 2)
             self._wake.set()  # the loop learns of the jobs, and of the next due time
 
     async def _wait_for_jobs(self, client: Any, waits: list[str], free: int) -> None:
@@ -587,7 +591,13 @@ class Worker:
                 timeout = min(timeout, max(0.01, self._next_due - time.time()))
             got = await client.blpop(waits, timeout=timeout)
             if got is not None and got[0] == waits[0]:
-                job_id, fields = json.loads(got[1])
+                try:
+                    job_id, fields = json.loads(got[1])
+                    fields["token"]  # noqa: B018 - the entry must carry the hand-off's lease token
+                except (ValueError, TypeError, KeyError):
+                    # not written by an add (hand-made?): dropped; if it named a job, the sweep recovers that job
+                    logger.error("worker %s: dropped an inbox entry that is not a handed job: %.80r", self.id, got[1])
+                    return
                 self._start(job_id, fields)
                 await asyncio.sleep(0)
         except redis.exceptions.NoScriptError:  # a restarted server forgot the scripts

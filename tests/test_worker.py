@@ -493,6 +493,26 @@ async def _leave(w: Worker) -> None:
         await client.aclose()
 
 
+def test_inbox_entries_that_are_not_handed_jobs_stop_neither_a_worker_nor_the_sweep(queue, worker):
+    # Given a dead worker's inbox holding garbage in front of the job handed to it
+    leave_an_offer(queue, "gone", lease=1.0)
+    queue.client.rpush(queue.keys.inbox("gone"), "not json", '["1"]')
+    job = queue.add("t")
+    assert job.state == "active"
+
+    # When a live worker sweeps, and is itself sent garbage while it waits
+    w = worker({"t": lambda job: "ran"}, lease=4.0, block_timeout=5)
+    assert job.wait(timeout=10) == "ran"
+    job.refresh()
+    assert job.stalls == 0  # the sweep found the job behind the garbage: it never started
+    wait_until(lambda: queue.client.exists(queue.keys.ready(w.id)), message="the live worker's offer")
+    queue.client.rpush(queue.keys.inbox(w.id), "{broken")
+
+    # Then the worker drops it and goes on serving: the next job is handed over and runs at once (not after its
+    # 4 s lease, as it would if a sweep had to rescue it from a worker that stopped listening)
+    assert queue.add("t").wait(timeout=2) == "ran" and w.running
+
+
 def test_a_job_is_handed_over_only_when_none_is_ahead_of_it_in_line(queue):
     # Given an idle worker's offer, and jobs that went in line meanwhile (a bulk add does not hand jobs over)
     leave_an_offer(queue, "idle")

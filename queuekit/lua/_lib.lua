@@ -71,15 +71,26 @@ end
 
 
 -- A job an add handed to an idle worker (add.lua) waits in that worker's inbox until the worker's blocking pop
--- takes it. `item` is such an entry (JSON [id, fields]) that the worker never took: it died or stopped first. The
--- job never started, so it goes back in line as if just added: no attempt, no stall. Returns the job's id, or nil
--- when the job was removed or is no longer held under that hand-off.
+-- takes it, as an entry JSON [id, fields]. The decoded entry, or nil for one that is not JSON of that shape (never
+-- written by queuekit; a sweep or a claim must not stop on it).
+local function handed(item)
+  local ok, entry = pcall(cjson.decode, item)
+  if ok and type(entry) == 'table' and type(entry[1]) == 'string' and type(entry[2]) == 'table' then
+    return entry
+  end
+  return nil
+end
+
+-- Put back in line a job from an inbox entry its worker never took (it died or stopped first). The job never
+-- started, so it goes back as if just added: no attempt, no stall. Returns the job's id, or nil when the job was
+-- removed or is no longer held under that hand-off.
 local function return_handed(prefix, item)
-  local handed = cjson.decode(item)
-  local id, token = handed[1], handed[2]['token']
+  local entry = handed(item)
+  if not entry then return nil end
+  local id = entry[1]
   local jkey = prefix .. 'job:' .. id
   local st = redis.call('HMGET', jkey, 'state', 'token', 'type')
-  if st[1] ~= 'active' or st[2] ~= token then return nil end
+  if st[1] ~= 'active' or st[2] ~= entry[2]['token'] then return nil end
   redis.call('ZREM', prefix .. 'active', id)
   redis.call('HDEL', jkey, 'token', 'worker', 'started', 'made')
   back_in_line(prefix, jkey, id, st[3])

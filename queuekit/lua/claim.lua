@@ -82,7 +82,7 @@ if offering then
   while #jobs < want do
     local item = redis.call('LPOP', KEYS[6])
     if not item then break end
-    jobs[#jobs + 1] = cjson.decode(item)
+    jobs[#jobs + 1] = handed(item)  -- nil (skipped) for an entry that is not one; the sweep recovers its job
   end
   want = want - #jobs
 end

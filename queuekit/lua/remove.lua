@@ -17,7 +17,8 @@ if st[2] == 'active' and st[3] then
   -- handed to an idle worker and not taken yet: it must not start
   local inbox = prefix .. 'inbox:' .. st[3]
   for _, item in ipairs(redis.call('LRANGE', inbox, 0, -1)) do
-    if cjson.decode(item)[1] == id then redis.call('LREM', inbox, 1, item) end
+    local entry = handed(item)
+    if entry and entry[1] == id then redis.call('LREM', inbox, 1, item) end
   end
 end
 redis.call('ZREM', prefix .. 'wait:' .. jtype, id)

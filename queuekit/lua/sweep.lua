@@ -35,7 +35,8 @@ for _, id in ipairs(expired) do
   if fields[1] and fields[3] then
     local inbox = prefix .. 'inbox:' .. fields[3]
     for _, item in ipairs(redis.call('LRANGE', inbox, 0, -1)) do
-      if cjson.decode(item)[1] == id then
+      local entry = handed(item)
+      if entry and entry[1] == id then
         redis.call('LREM', inbox, 1, item)
         returned = return_handed(prefix, item) ~= nil
         break
