@@ -212,19 +212,17 @@ class Queue:
         limit = self.max_data_bytes
         now = now_ms()
         single = len(jobs) == 1
-        keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix]  # then each type's lines
         if single:
             job = jobs[0]
             fields = job.to_dict(limit)
             job_type, data = fields.pop("type"), fields.pop("data")
-            keys += self.keys.lines(job_type)
-            keys += (self.keys.idle(job_type), self.keys.active, self.keys.meta, self.keys.base)
             args = [now, self.channel, job_type, job.custom_id or "", data, job.opts.delay, job.opts.priority]
             for item in fields.items():  # options other than the defaults
                 args += item
             self._register_queue()
-            reply = self._run("add", keys, args)
+            reply = self._run("add", self.keys.adding(job_type), args)
         else:
+            keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix]  # then each type's lines
             types: dict[str, int] = {}
             groups: dict[Any, int] = {}
             group_args: list[Any] = []

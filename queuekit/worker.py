@@ -417,7 +417,7 @@ class Worker:
                         self._after_finish(outcomes, reply)
                     elif name == "claim":
                         self._unreserve(want)
-                        claimed += self._take_claim(reply)[0]
+                        claimed += self._take_claim(reply)
                     elif name == "extend":
                         for i in range(0, len(reply), 2):
                             self._lose(reply[i], reply[i + 1])
@@ -535,15 +535,15 @@ class Worker:
         return [now, want, self.lease_ms, self.id, f"{self.id}:{self._seq}", self.queue.channel, promote_until,
                 offer_ms]
 
-    def _take_claim(self, reply: Any) -> tuple[int, bool]:
-        """Start (or hold) the jobs a claim returned; returns how many, and whether the queue is paused."""
-        due, paused, jobs = json.loads(reply) if isinstance(reply, str) else (-1, 0, [])
+    def _take_claim(self, reply: Any) -> int:
+        """Start (or hold) the jobs a claim returned; returns how many."""
+        due, _paused, jobs = json.loads(reply) if isinstance(reply, str) else (-1, 0, [])
         self._next_due = None if due < 0 else due / 1000
         if not isinstance(jobs, list):  # cjson encodes an empty table as {}
-            return 0, bool(paused)
+            return 0
         for job_id, fields in jobs:
             self._start(job_id, fields)
-        return len(jobs), bool(paused)
+        return len(jobs)
 
     async def _listen(self, client: Any) -> None:
         """While a slot is free: claim, and when there is nothing to claim, offer to take the next job and block on
@@ -581,7 +581,7 @@ class Worker:
             args = self._claim_args(free, offer=True)
             reply = await client.execute_command("EVALSHA", self._sha("claim"), len(self._claim_keys),
                                                  *self._claim_keys, *args)
-            if self._take_claim(reply)[0]:
+            if self._take_claim(reply):
                 await asyncio.sleep(0)  # let the handlers just started run before the next claim
                 return
             if self._stopping:
