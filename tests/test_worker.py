@@ -436,7 +436,10 @@ def leave_an_offer(queue, name="gone", types=("t",), lease=1.0):
 
 
 def test_a_job_added_for_an_idle_worker_is_handed_to_it_already_claimed(queue, worker):
-    # Given an idle worker, blocked in its wait
+    # Given an idle worker, blocked in its wait, and listeners for the queue's events
+    heard: list[tuple] = []
+    for name in ("job enqueue", "job start", "job complete"):
+        queue.on(name, lambda job_id, *args, name=name: heard.append((name, job_id, *args)))
     w = worker({"t": lambda job: job.data["n"] * 2}, block_timeout=5)
     wait_until(lambda: queue.client.exists(queue.keys.ready(w.id)), message="the worker's offer")
 
@@ -449,6 +452,10 @@ def test_a_job_added_for_an_idle_worker_is_handed_to_it_already_claimed(queue, w
     job.refresh()
     assert job.worker == w.id and job.attempts_made == 1 and job.failed_attempts == []
     assert not queue.client.exists(queue.keys.inbox(w.id))
+    # ... announcing it as enqueued and started, as a claimed job is
+    wait_until(lambda: len(heard) == 3, message="the three events")
+    assert sorted(heard) == sorted([("job enqueue", job.id, "t"), ("job start", job.id, "t"),
+                                    ("job complete", job.id, 42)])
 
 
 def test_a_job_handed_to_a_worker_that_died_waiting_runs_elsewhere_once_its_lease_ends_with_no_stall(queue, worker):
