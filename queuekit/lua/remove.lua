@@ -14,12 +14,7 @@ local st = redis.call('HMGET', jkey, 'type', 'state', 'worker')
 local jtype = st[1]
 if not jtype then return 0 end
 if st[2] == 'active' and st[3] then
-  -- handed to an idle worker and not taken yet: it must not start
-  local inbox = prefix .. 'inbox:' .. st[3]
-  for _, item in ipairs(redis.call('LRANGE', inbox, 0, -1)) do
-    local entry = handed(item)
-    if entry and entry[1] == id then redis.call('LREM', inbox, 1, item) end
-  end
+  take_from_inbox(prefix .. 'inbox:' .. st[3], id)  -- handed to an idle worker and not taken yet: it must not start
 end
 redis.call('ZREM', prefix .. 'wait:' .. jtype, id)
 redis.call('ZREM', prefix .. 'delayed:' .. jtype, id)

@@ -33,15 +33,8 @@ for _, id in ipairs(expired) do
   local fields = redis.call('HMGET', jkey, 'type', 'made', 'worker')
   local returned = false
   if fields[1] and fields[3] then
-    local inbox = prefix .. 'inbox:' .. fields[3]
-    for _, item in ipairs(redis.call('LRANGE', inbox, 0, -1)) do
-      local entry = handed(item)
-      if entry and entry[1] == id then
-        redis.call('LREM', inbox, 1, item)
-        returned = return_handed(prefix, item) ~= nil
-        break
-      end
-    end
+    local item = take_from_inbox(prefix .. 'inbox:' .. fields[3], id)
+    returned = item ~= nil and return_handed(prefix, item) ~= nil
   end
   if returned then
     out[#out + 1] = id
