@@ -564,14 +564,20 @@ def test_ids_left_by_workers_that_are_gone_are_passed_over(queue, worker):
 @pytest.mark.parametrize("arrival", ["handed over", "through the line"])
 def test_a_worker_of_two_types_busy_with_one_is_handed_nothing_of_the_other(queue, worker, arrival):
     # Given an idle worker of types a and b, one job at a time, that offered to take the next job
-    release = threading.Event()
-    w = worker({"a": lambda job: release.wait(10) and "a", "b": lambda job: "b"}, block_timeout=5)
+    started, release = threading.Event(), threading.Event()
+
+    def slow_a(job):
+        started.set()
+        return release.wait(10) and "a"
+
+    w = worker({"a": slow_a, "b": lambda job: "b"}, block_timeout=5)
     wait_until(lambda: queue.client.exists(queue.keys.ready(w.id)), message="the worker's offer")
 
-    # When it gets busy with a slow job of type a: handed over by the add, or claimed from the line (a bulk add
-    # puts its jobs in line and wakes the worker)
-    slow = queue.add("a") if arrival == "handed over" else queue.add_bulk([("a", {})])[0]
-    wait_until(lambda: queue.get_job(slow.id).state == "active", message="the slow job starting")
+    # When it gets busy with a slow job of type a: handed over by the add, or claimed from the line (a bulk add of
+    # several jobs puts them in line and wakes the worker; a bulk of one is a plain add). A handed job is active
+    # as soon as it is added, before the worker takes it from its inbox: the handler starting shows the worker busy.
+    slow = queue.add("a") if arrival == "handed over" else queue.add_bulk([("a", {}), ("a", {})])[0]
+    assert started.wait(5), "the slow job starting"
     # ... and a job of type b is added meanwhile (the worker's id is still in b's idle list)
     other = queue.add("b")
 
