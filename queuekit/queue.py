@@ -216,9 +216,11 @@ class Queue:
             job = jobs[0]
             fields = job.to_dict(limit)
             job_type, data = fields.pop("type"), fields.pop("data")
-            args = [now, self.channel, job_type, job.custom_id or "", data, job.opts.delay, job.opts.priority]
-            for item in fields.items():  # options other than the defaults
-                args += item
+            args = [now, self.channel, job_type, data]
+            if fields or job.custom_id:  # a custom id or options other than the defaults (see add.lua)
+                args += [job.custom_id or "", job.opts.delay, job.opts.priority]
+                for item in fields.items():
+                    args += item
             self._register_queue()
             reply = self._run("add", self.keys.adding(job_type), args)
         else:
@@ -275,7 +277,8 @@ class Queue:
         for n, job in enumerate(jobs):
             job.created_at = now
             if single:
-                job.id, state = reply[0], reply[1]
+                # the id alone: stored in line; [id, state]: a duplicate; [id, "", "active"]: handed over
+                job.id, state = (reply, "") if reply.__class__ is str else (reply[0], reply[1])
             else:
                 state = existing.get(n, "")
                 if job.custom_id:
@@ -287,7 +290,7 @@ class Queue:
             if state:
                 job.state = JobState(state) if state in STATES else None
                 logger.info("job %s already exists in queue %s; nothing stored", job.id, self.name)
-            elif single and len(reply) > 2:
+            elif single and reply.__class__ is not str and len(reply) > 2:
                 job.state = JobState.ACTIVE  # handed straight to an idle worker (see add.lua)
             else:
                 job.state = JobState.DELAYED if job.opts.delay else JobState.INACTIVE

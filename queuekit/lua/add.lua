@@ -15,22 +15,24 @@
 -- ARGV[1]  now, ms since the epoch
 -- ARGV[2]  events channel ("" = publish no events)
 -- ARGV[3]  type
--- ARGV[4]  custom id ("" = take the next counter value)
--- ARGV[5]  data (JSON)
+-- ARGV[4]  data (JSON)
+-- ARGV[5..] only for a job with a custom id or options other than the defaults (a plain add sends four
+--           arguments: each one costs Redis about as much as a small command):
+-- ARGV[5]  custom id ("" = take the next counter value)
 -- ARGV[6]  delay ms
 -- ARGV[7]  priority (integer, lower runs first)
 -- ARGV[8..] the job's other fields as field/value pairs (priority, attempts, backoff, ttl, ...)
 --
--- Returns {id, ""} when the job was stored in line, {id, "", "active"} when it was handed to an idle worker, or
--- {id, state} of the job that already had that custom id (nothing is stored then).
+-- Returns the id alone when the job was stored in line, {id, "", "active"} when it was handed to an idle worker,
+-- or {id, state} of the job that already had that custom id (nothing is stored then).
 
-local id = ARGV[4]
+local id = ARGV[5] or ''
 if id == '' then
   id = tostring(redis.call('INCR', KEYS[1]))
 elseif redis.call('EXISTS', KEYS[4] .. id) == 1 then
   return {id, redis.call('HGET', KEYS[4] .. id, 'state') or 'unknown'}
 end
-local delay = tonumber(ARGV[6])
+local delay = tonumber(ARGV[6]) or 0
 
 -- An idle worker of this type takes the job at once. Its last claim found nothing, so it left an offer in
 -- ready:<worker> ("<lease ms> <token>", expiring) and its id in idle:<type>, and it now blocks on its inbox. The add
@@ -49,10 +51,10 @@ if delay == 0 then
     local offer = redis.call('GETDEL', KEYS[11] .. 'ready:' .. worker)
     if offer then
       local lease, token = string.match(offer, '^(%d+) (.+)$')
-      local fields = {type = ARGV[3], data = ARGV[5], state = 'active', created = ARGV[1], token = token,
+      local fields = {type = ARGV[3], data = ARGV[4], state = 'active', created = ARGV[1], token = token,
                       worker = worker, started = ARGV[1], made = '1'}
       for f = 8, #ARGV, 2 do fields[ARGV[f]] = ARGV[f + 1] end
-      redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[5], 'state', 'active', 'created', ARGV[1],
+      redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[4], 'state', 'active', 'created', ARGV[1],
                  'token', token, 'worker', worker, 'started', ARGV[1], 'made', 1, unpack(ARGV, 8))
       redis.call('ZADD', KEYS[9], tonumber(ARGV[1]) + tonumber(lease), id)
       redis.call('RPUSH', KEYS[11] .. 'inbox:' .. worker, cjson.encode({id, fields}))
@@ -70,15 +72,15 @@ end
 local seq = redis.call('INCR', KEYS[2])
 -- a waiting job's arrival order is in its score; only a delayed job keeps it in a field, for its promotion
 if delay > 0 then
-  redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[5], 'state', 'delayed', 'created', ARGV[1],
+  redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[4], 'state', 'delayed', 'created', ARGV[1],
              'seq', seq, unpack(ARGV, 8))
   redis.call('ZADD', KEYS[6], tonumber(ARGV[1]) + delay, id)
 else
-  redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[5], 'state', 'inactive', 'created', ARGV[1],
+  redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[4], 'state', 'inactive', 'created', ARGV[1],
              unpack(ARGV, 8))
-  redis.call('ZADD', KEYS[5], wait_score(tonumber(ARGV[7]), seq), id)
+  redis.call('ZADD', KEYS[5], wait_score(tonumber(ARGV[7]) or 0, seq), id)
 end
 redis.call('SADD', KEYS[3], ARGV[3])
 wake(KEYS[7])  -- a delayed job wakes a worker too: it learns the new due time
 announce(ARGV[2], 'enqueue', id, cjson.encode(ARGV[3]))
-return {id, ''}
+return id  -- a bare string: a table reply costs Redis more than the ZADD above
