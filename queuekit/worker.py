@@ -30,6 +30,7 @@ from typing import Any
 
 import redis
 
+from .connection import AsyncLane
 from .errors import ValidationError
 from .errors import Retry as RetryRequest
 from .job import Job, _job_type, backoff_delay, now_ms, to_json
@@ -554,33 +555,39 @@ class Worker:
         keys = self.queue.keys
         inbox = keys.inbox(self.id)
         waits = [inbox] + [keys.mark(t) for t in sorted(self.handlers)] + [keys.stop(self.id)]
+        lane = AsyncLane.for_client(client)  # None: the embedded server or a cluster, called through the client
         pause = 0.05
-        while not self._stopping:
-            free = self._free()
-            if free <= 0:
-                self._room.clear()
-                await self._room.wait()
-                continue
-            try:
-                await self._wait_for_jobs(client, waits, free)
-                pause = 0.05
-            except _NETWORK_ERRORS:
-                await asyncio.sleep(pause)
-                pause = min(2.0, pause * 2)
-            except Exception:  # noqa: BLE001 - a bug here must not end the listener silently: say so, go on
-                logger.exception("worker %s: the listener's wait failed", self.id)
-                await asyncio.sleep(pause)
-                pause = min(2.0, pause * 2)
-            self._wake.set()  # the loop learns of the jobs, and of the next due time
+        try:
+            while not self._stopping:
+                free = self._free()
+                if free <= 0:
+                    self._room.clear()
+                    await self._room.wait()
+                    continue
+                try:
+                    await self._wait_for_jobs(client, lane, waits, free)
+                    pause = 0.05
+                except _NETWORK_ERRORS:
+                    await asyncio.sleep(pause)
+                    pause = min(2.0, pause * 2)
+                except Exception:  # noqa: BLE001 - a bug here must not end the listener silently: say so, go on
+                    logger.exception("worker %s: the listener's wait failed", self.id)
+                    await asyncio.sleep(pause)
+                    pause = min(2.0, pause * 2)
+                self._wake.set()  # the loop learns of the jobs, and of the next due time
+        finally:
+            if lane is not None:
+                await lane.close()
 
-    async def _wait_for_jobs(self, client: Any, waits: list[str], free: int) -> None:
+    async def _wait_for_jobs(self, client: Any, lane: AsyncLane | None, waits: list[str], free: int) -> None:
         """One turn of the listener, for up to ``free`` jobs (network errors are the caller's): a claim with the
-        offer, then, if it found nothing, the blocking pop, until a delayed job falls due at the latest."""
+        offer, then, if it found nothing, the blocking pop, until a delayed job falls due at the latest. Both on
+        the listener's own connection where it has one (``lane``)."""
         self._reserved += free  # the loop does not claim these slots meanwhile
         try:
-            args = self._claim_args(free, offer=True)
-            reply = await client.execute_command("EVALSHA", self._sha("claim"), len(self._claim_keys),
-                                                 *self._claim_keys, *args)
+            claim = ("EVALSHA", self._sha("claim"), len(self._claim_keys), *self._claim_keys,
+                     *self._claim_args(free, offer=True))
+            reply = await (client.execute_command(*claim) if lane is None else lane.call(*claim))
             if self._take_claim(reply):
                 await asyncio.sleep(0)  # let the handlers just started run before the next claim
                 return
@@ -589,7 +596,10 @@ class Worker:
             timeout = self.block_timeout
             if self._next_due is not None:  # wake when it is due: the next turn's claim promotes it
                 timeout = min(timeout, max(0.01, self._next_due - time.time()))
-            got = await client.blpop(waits, timeout=timeout)
+            if lane is None:
+                got = await client.blpop(waits, timeout=timeout)
+            else:  # a reply later than the pop's own timeout means a dead link: give up on it then
+                got = await lane.call("BLPOP", *waits, timeout, timeout=timeout + 5)
             if got is not None and got[0] == waits[0]:
                 try:
                     job_id, fields = json.loads(got[1])

@@ -7,11 +7,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
 import pytest
+import redis
+import redis.asyncio
 
 from fixtures import wait_until
 from queuekit import Worker
+from queuekit.connection import AsyncLane
 from queuekit.errors import JobFailed, ValidationError, WaitTimeout
 from queuekit.job import backoff_delay
 
@@ -421,6 +425,54 @@ def test_stopping_an_idle_worker_ends_its_wait_and_it_claims_nothing_more(backen
     job = queue.add("t")
     time.sleep(0.3)
     assert queue.get_job(job.id).state == "inactive"
+
+
+def test_a_listener_wait_cut_off_before_its_reply_leaves_nothing_behind_for_the_next_call(real_redis):
+    # Given a listener's own connection (queuekit.connection.AsyncLane), blocked in a pop on an empty list
+    async def story() -> tuple[Any, int]:
+        client = redis.asyncio.Redis.from_url(real_redis.url, decode_responses=True)
+        lane = AsyncLane.for_client(client)
+        assert lane is not None
+        try:
+            wait = asyncio.create_task(lane.call("BLPOP", "qk-test:lane", 5, timeout=10))
+            await asyncio.sleep(0.2)
+
+            # When the wait is cancelled (the worker stopping), and an item arrives right after
+            wait.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await wait
+            await asyncio.sleep(0.1)
+            await client.rpush("qk-test:lane", "late")
+
+            # Then the next call reads its own reply, and no pop left behind on the server took the item
+            return await lane.call("PING"), await client.llen("qk-test:lane")
+        finally:
+            await lane.close()
+            await client.delete("qk-test:lane")
+            await client.aclose()
+
+    assert asyncio.run(story()) == ("PONG", 1)
+
+
+def test_an_error_reply_leaves_the_listener_on_its_connection(real_redis):
+    # Given a listener's own connection
+    async def story() -> bool:
+        client = redis.asyncio.Redis.from_url(real_redis.url, decode_responses=True)
+        lane = AsyncLane.for_client(client)
+        assert lane is not None
+        try:
+            await lane.call("PING")
+            first = lane._conn
+            # When a call is answered with an error (a script the server forgot after a restart)
+            with pytest.raises(redis.exceptions.NoScriptError):
+                await lane.call("EVALSHA", "0" * 40, 0)
+            # Then the error was read in full: the next call uses the same connection
+            return await lane.call("PING") == "PONG" and lane._conn is first
+        finally:
+            await lane.close()
+            await client.aclose()
+
+    assert asyncio.run(story())
 
 
 # ---- an idle worker is handed its next job by the add itself -------------------------------------------------------
