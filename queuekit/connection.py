@@ -299,8 +299,8 @@ class Lane:
 
 
 class AsyncLane:
-    """One connection of an asyncio client kept for a worker's listener, whose calls (a claim, a blocking pop) come
-    one at a time from one task.
+    """The calls of a worker's listener (a claim, a blocking pop), one at a time from one task, on one connection of
+    an asyncio client kept for them.
 
     A pooled ``redis.asyncio`` call checks a connection out of the pool and back in around every command; measured
     in process CPU time, that is about a third of what a blocking pop costs the worker, on the path from an add to
@@ -308,24 +308,23 @@ class AsyncLane:
     connection closed by redis-py itself, so a reply still on its way is never read as the next call's; the next
     call connects again.
 
-    Only for a plain ``redis.asyncio.Redis``: :meth:`for_client` returns None for the embedded server and for a Redis
-    Cluster, whose clients are used as they are.
+    The connection is kept for a plain ``redis.asyncio.Redis`` only; with the embedded server, a Redis Cluster or a
+    client pinned to one connection, the calls go through the client as they are.
     """
 
-    def __init__(self, client: redis.asyncio.Redis) -> None:
-        self._conn = client.connection_pool.make_connection()
-
-    @classmethod
-    def for_client(cls, client: Any) -> AsyncLane | None:
-        if type(client) is not redis.asyncio.Redis or getattr(client, "connection", None) is not None:
-            return None  # fakeredis, a cluster, or a client already pinned to one connection
-        return cls(client)
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        plain = type(client) is redis.asyncio.Redis and getattr(client, "connection", None) is None
+        self._conn: Any = client.connection_pool.make_connection() if plain else None
 
     async def call(self, *args: Any, timeout: float | None = None) -> Any:
-        """Send one command and return its reply; ``timeout``: seconds to wait for the reply (default: the client's
-        socket timeout). An error reply is raised as redis-py raises it."""
+        """Send one command and return its reply; ``timeout``: seconds to wait for the reply on the kept connection
+        (default: the client's socket timeout). An error reply is raised as redis-py raises it."""
+        if self._conn is None:
+            return await self._client.execute_command(*args)
         await self._conn.send_command(*args)
         return await self._conn.read_response(timeout=timeout)
 
     async def close(self) -> None:
-        await self._conn.disconnect(nowait=True)
+        if self._conn is not None:
+            await self._conn.disconnect(nowait=True)

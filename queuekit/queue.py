@@ -223,6 +223,8 @@ class Queue:
                     args += item
             self._register_queue()
             reply = self._run("add", self.keys.adding(job_type), args)
+            if reply.__class__ is str:  # the id alone: stored in line (else [id, state] or [id, "", "active"])
+                reply = [reply, ""]
         else:
             keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix]  # then each type's lines
             types: dict[str, int] = {}
@@ -277,8 +279,7 @@ class Queue:
         for n, job in enumerate(jobs):
             job.created_at = now
             if single:
-                # the id alone: stored in line; [id, state]: a duplicate; [id, "", "active"]: handed over
-                job.id, state = (reply, "") if reply.__class__ is str else (reply[0], reply[1])
+                job.id, state = reply[0], reply[1]
             else:
                 state = existing.get(n, "")
                 if job.custom_id:
@@ -290,7 +291,7 @@ class Queue:
             if state:
                 job.state = JobState(state) if state in STATES else None
                 logger.info("job %s already exists in queue %s; nothing stored", job.id, self.name)
-            elif single and reply.__class__ is not str and len(reply) > 2:
+            elif single and len(reply) > 2:
                 job.state = JobState.ACTIVE  # handed straight to an idle worker (see add.lua)
             else:
                 job.state = JobState.DELAYED if job.opts.delay else JobState.INACTIVE

@@ -555,7 +555,7 @@ class Worker:
         keys = self.queue.keys
         inbox = keys.inbox(self.id)
         waits = [inbox] + [keys.mark(t) for t in sorted(self.handlers)] + [keys.stop(self.id)]
-        lane = AsyncLane.for_client(client)  # None: the embedded server or a cluster, called through the client
+        lane = AsyncLane(client)
         pause = 0.05
         try:
             while not self._stopping:
@@ -576,18 +576,17 @@ class Worker:
                     pause = min(2.0, pause * 2)
                 self._wake.set()  # the loop learns of the jobs, and of the next due time
         finally:
-            if lane is not None:
-                await lane.close()
+            await lane.close()
 
-    async def _wait_for_jobs(self, client: Any, lane: AsyncLane | None, waits: list[str], free: int) -> None:
+    async def _wait_for_jobs(self, client: Any, lane: AsyncLane, waits: list[str], free: int) -> None:
         """One turn of the listener, for up to ``free`` jobs (network errors are the caller's): a claim with the
-        offer, then, if it found nothing, the blocking pop, until a delayed job falls due at the latest. Both on
-        the listener's own connection where it has one (``lane``)."""
+        offer, then, if it found nothing, the blocking pop, until a delayed job falls due at the latest. Both
+        through the listener's ``lane``."""
         self._reserved += free  # the loop does not claim these slots meanwhile
         try:
             claim = ("EVALSHA", self._sha("claim"), len(self._claim_keys), *self._claim_keys,
                      *self._claim_args(free, offer=True))
-            reply = await (client.execute_command(*claim) if lane is None else lane.call(*claim))
+            reply = await lane.call(*claim)
             if self._take_claim(reply):
                 await asyncio.sleep(0)  # let the handlers just started run before the next claim
                 return
@@ -596,10 +595,8 @@ class Worker:
             timeout = self.block_timeout
             if self._next_due is not None:  # wake when it is due: the next turn's claim promotes it
                 timeout = min(timeout, max(0.01, self._next_due - time.time()))
-            if lane is None:
-                got = await client.blpop(waits, timeout=timeout)
-            else:  # a reply later than the pop's own timeout means a dead link: give up on it then
-                got = await lane.call("BLPOP", *waits, timeout, timeout=timeout + 5)
+            # a reply later than the pop's own timeout means a dead link: give up on it then
+            got = await lane.call("BLPOP", *waits, timeout, timeout=timeout + 5)
             if got is not None and got[0] == waits[0]:
                 try:
                     job_id, fields = json.loads(got[1])

@@ -431,8 +431,8 @@ def test_a_listener_wait_cut_off_before_its_reply_leaves_nothing_behind_for_the_
     # Given a listener's own connection (queuekit.connection.AsyncLane), blocked in a pop on an empty list
     async def story() -> tuple[Any, int]:
         client = redis.asyncio.Redis.from_url(real_redis.url, decode_responses=True)
-        lane = AsyncLane.for_client(client)
-        assert lane is not None
+        lane = AsyncLane(client)
+        assert lane._conn is not None  # a plain client: the lane keeps a connection of its own
         try:
             wait = asyncio.create_task(lane.call("BLPOP", "qk-test:lane", 5, timeout=10))
             await asyncio.sleep(0.2)
@@ -458,8 +458,8 @@ def test_an_error_reply_leaves_the_listener_on_its_connection(real_redis):
     # Given a listener's own connection
     async def story() -> bool:
         client = redis.asyncio.Redis.from_url(real_redis.url, decode_responses=True)
-        lane = AsyncLane.for_client(client)
-        assert lane is not None
+        lane = AsyncLane(client)
+        assert lane._conn is not None  # a plain client: the lane keeps a connection of its own
         try:
             await lane.call("PING")
             first = lane._conn

@@ -81,23 +81,22 @@ local function handed(item)
   return nil
 end
 
--- Take the entry of job `id` out of a worker's inbox; returns it, or nil when it is not there.
+-- Take the entry of job `id` out of a worker's inbox; returns it decoded, or nil when it is not there.
 local function take_from_inbox(inbox, id)
   for _, item in ipairs(redis.call('LRANGE', inbox, 0, -1)) do
     local entry = handed(item)
     if entry and entry[1] == id then
       redis.call('LREM', inbox, 1, item)
-      return item
+      return entry
     end
   end
   return nil
 end
 
--- Put back in line a job from an inbox entry its worker never took (it died or stopped first). The job never
--- started, so it goes back as if just added: no attempt, no stall. Returns the job's id, or nil when the job was
--- removed or is no longer held under that hand-off.
-local function return_handed(prefix, item)
-  local entry = handed(item)
+-- Put back in line a job from a decoded inbox entry its worker never took (it died or stopped first). The job never
+-- started, so it goes back as if just added: no attempt, no stall. Returns the job's id, or nil when there is no
+-- entry, or the job was removed or is no longer held under that hand-off.
+local function return_handed(prefix, entry)
   if not entry then return nil end
   local id = entry[1]
   local jkey = prefix .. 'job:' .. id

@@ -54,6 +54,7 @@ if delay == 0 then
       local fields = {type = ARGV[3], data = ARGV[4], state = 'active', created = ARGV[1], token = token,
                       worker = worker, started = ARGV[1], made = '1'}
       for f = 8, #ARGV, 2 do fields[ARGV[f]] = ARGV[f + 1] end
+      -- the same fields again, spelled out: building this list from the table above costs 5,000 instructions
       redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[4], 'state', 'active', 'created', ARGV[1],
                  'token', token, 'worker', worker, 'started', ARGV[1], 'made', 1, unpack(ARGV, 8))
       redis.call('ZADD', KEYS[9], tonumber(ARGV[1]) + tonumber(lease), id)

@@ -20,7 +20,7 @@ for k = 7, #KEYS do redis.call('LREM', KEYS[k], 0, ARGV[1]) end
 local out = {}
 local item = redis.call('LPOP', KEYS[5])
 while item do
-  local id = return_handed(KEYS[6], item)
+  local id = return_handed(KEYS[6], handed(item))
   if id then out[#out + 1] = id end
   item = redis.call('LPOP', KEYS[5])
 end

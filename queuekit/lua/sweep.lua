@@ -33,8 +33,7 @@ for _, id in ipairs(expired) do
   local fields = redis.call('HMGET', jkey, 'type', 'made', 'worker')
   local returned = false
   if fields[1] and fields[3] then
-    local item = take_from_inbox(prefix .. 'inbox:' .. fields[3], id)
-    returned = item ~= nil and return_handed(prefix, item) ~= nil
+    returned = return_handed(prefix, take_from_inbox(prefix .. 'inbox:' .. fields[3], id)) ~= nil
   end
   if returned then
     out[#out + 1] = id
