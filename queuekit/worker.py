@@ -329,6 +329,8 @@ class Worker:
         except _NETWORK_ERRORS:
             pass  # Redis is not reachable yet: each script is loaded on its first NOSCRIPT instead
         self._async_types = {t for t, h in self.handlers.items() if _is_async(h)}
+        # read once per run: inspect.signature costs about 10 us, once per job on the handler thread before
+        self._done_types = {t for t, h in self.handlers.items() if t not in self._async_types and _wants_done(h)}
         keys = self.queue.keys
         types = sorted(self.handlers)
         self._claim_keys = self._keys_of_claim()
@@ -679,12 +681,13 @@ class Worker:
         else:
             assert self._pool is not None
             loop = self._loop
-            self._pool.submit(lambda: self._run_sync(run, handler, loop))
+            wants_done = job.type in self._done_types
+            self._pool.submit(lambda: self._run_sync(run, handler, wants_done, loop))
 
-    def _run_sync(self, run: _Run, handler: Handler, loop: asyncio.AbstractEventLoop) -> None:
+    def _run_sync(self, run: _Run, handler: Handler, wants_done: bool, loop: asyncio.AbstractEventLoop) -> None:
         """On a handler thread: run the job, then hand the outcome to the loop. Outcomes of jobs finishing close
         together travel in one wake-up of the loop rather than one each."""
-        outcome = _call_handler(run.job, handler)
+        outcome = _call_handler(run.job, handler, wants_done)
         with self._handoff_lock:
             self._handoff.append((run, outcome))
             if self._handoff_scheduled:
@@ -814,10 +817,11 @@ def _wants_done(handler: Handler) -> bool:
     return len(params) >= 2
 
 
-def _call_handler(job: Job, handler: Handler) -> list[Any]:
-    """Run a sync handler and turn what happened into an outcome [kind, value, traceback, retry delay]."""
+def _call_handler(job: Job, handler: Handler, wants_done: bool) -> list[Any]:
+    """Run a sync handler (``wants_done``: Kue style, ``handler(job, done)``) and turn what happened into an
+    outcome [kind, value, traceback, retry delay]."""
     try:
-        if _wants_done(handler):
+        if wants_done:
             box: list[tuple[Any, Any]] = []
 
             def done(error: Any = None, result: Any = None) -> None:
