@@ -14,7 +14,7 @@ from pathlib import Path
 
 import redis
 
-from bench.common import (BENCH_DIR, WorkerFailed, base_url, median, percentile, run_worker)
+from bench.common import (BENCH_DIR, ROOT, WorkerFailed, base_url, median, percentile, run_worker)
 from bench.systems import ALL, adapter_class
 from bench.systems.base import Unsupported
 
@@ -371,6 +371,7 @@ def environment(url) -> dict:
         meta["redis_server"] = redis.Redis.from_url(url).info("server")["redis_version"]
     except Exception:  # noqa: BLE001
         pass
+    meta["queuekit"] = queuekit_under_test()
     if shutil.which("node"):
         meta["node"] = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     try:
@@ -379,6 +380,30 @@ def environment(url) -> dict:
     except Exception:  # noqa: BLE001
         pass
     return meta
+
+
+def queuekit_under_test() -> dict:
+    """Which queuekit this run measures: the checkout it was imported from and that checkout's commit.
+
+    The harness and its worker processes import the queuekit next to ``bench/`` (``python -m`` puts the current
+    directory first, and the workers get ``ROOT`` first on their path), so another version is measured by running
+    ``python -m bench`` from a checkout of it, not by putting it on ``PYTHONPATH``; this record shows which it was.
+    """
+    try:
+        import queuekit
+    except Exception as e:  # noqa: BLE001
+        return {"error": f"{type(e).__name__}: {e}"}
+    where = Path(queuekit.__file__).resolve().parent.parent
+    out: dict = {"path": str(where), "same_as_workers": where == ROOT}
+    try:
+        git = ["git", "-C", str(where)]
+        out["commit"] = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                       timeout=10).stdout.strip() or None
+        out["dirty"] = bool(subprocess.run(git + ["status", "--porcelain", "--", "queuekit"], capture_output=True,
+                                           text=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
 
 
 def describe(a, workload, c, variant):
@@ -433,6 +458,11 @@ def main(argv=None) -> int:
         else:
             adapters.append(a)
 
+    qk = queuekit_under_test()
+    log(f"queuekit under test: {qk.get('path')} at {qk.get('commit')}{' (uncommitted changes)' if qk.get('dirty') else ''}", q)
+    if qk.get("same_as_workers") is False:
+        log(f"warning: the worker processes import queuekit from {ROOT}, not from {qk.get('path')}: run "
+            f"python -m bench from the checkout to be measured", q)
     log_dir = Path(args.log_dir)
     samples = {}
     plans = {a.name: plan(a, workloads, args.jobs, concurrencies, args) for a in adapters}
