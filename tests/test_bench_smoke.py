@@ -80,6 +80,9 @@ def test_bench_smoke(tmp_path):
         assert (name, "drain") in got and (name, "enqueue") in got
     assert chart.exists() and chart.stat().st_size > 1000
     assert elapsed < 60, f"smoke run took {elapsed:.1f}s"
+    # the run records which queuekit it measured: this checkout, the one its worker processes import too
+    measured = doc["meta"]["queuekit"]
+    assert Path(measured["path"]) == ROOT and measured["same_as_workers"] is True, measured
 
 
 @pytest.mark.skipif(not _redis_ok(), reason=f"no Redis at {URL}")
@@ -96,6 +99,25 @@ def test_anatomy_smoke():
         assert all(f > 0 for f in figures), line
     # And the bulk add, split into Redis and Python time
     assert "add_bulk of 200 jobs" in proc.stdout and "in Redis (enqueue.lua)" in proc.stdout
+
+
+def test_a_run_says_when_it_would_measure_another_queuekit_than_its_workers(tmp_path):
+    # Given a queuekit other than this checkout's, first on the path of the process that runs the harness
+    other = tmp_path / "other"
+    (other / "queuekit").mkdir(parents=True)
+    (other / "queuekit" / "__init__.py").write_text("")
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import queuekit; sys.path.insert(0, sys.argv[2]); "
+            "from bench.cli import queuekit_under_test; print(json.dumps(queuekit_under_test()))")
+
+    # When the harness records what it measures
+    proc = subprocess.run([sys.executable, "-c", code, str(other), str(ROOT)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    measured = json.loads(proc.stdout)
+
+    # Then it names that other checkout and says the worker processes would not import it
+    assert Path(measured["path"]) == other.resolve()
+    assert measured["same_as_workers"] is False
 
 
 def test_the_enqueue_verdict_also_compares_each_run_with_its_own_ceiling(monkeypatch):
