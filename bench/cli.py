@@ -354,7 +354,8 @@ def _loadavg():
         return None
 
 
-def environment(url) -> dict:
+def environment(url, queuekit: dict) -> dict:
+    """The run's setting; ``queuekit``: what :func:`queuekit_under_test` found when the run started."""
     meta = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "python": platform.python_version(), "platform": platform.platform()}
     try:
@@ -371,7 +372,7 @@ def environment(url) -> dict:
         meta["redis_server"] = redis.Redis.from_url(url).info("server")["redis_version"]
     except Exception:  # noqa: BLE001
         pass
-    meta["queuekit"] = queuekit_under_test()
+    meta["queuekit"] = queuekit
     if shutil.which("node"):
         meta["node"] = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     try:
@@ -459,7 +460,8 @@ def main(argv=None) -> int:
             adapters.append(a)
 
     qk = queuekit_under_test()
-    log(f"queuekit under test: {qk.get('path')} at {qk.get('commit')}{' (uncommitted changes)' if qk.get('dirty') else ''}", q)
+    dirty = " (uncommitted changes)" if qk.get("dirty") else ""
+    log(f"queuekit under test: {qk.get('path')} at {qk.get('commit')}{dirty}", q)
     if qk.get("same_as_workers") is False:
         log(f"warning: the worker processes import queuekit from {ROOT}, not from {qk.get('path')}: run "
             f"python -m bench from the checkout to be measured", q)
@@ -501,7 +503,7 @@ def main(argv=None) -> int:
     for a in adapters:
         a.close()
 
-    meta = environment(url)
+    meta = environment(url, qk)
     meta.update({"jobs": args.jobs, "runs": args.runs, "latency_jobs": args.latency_jobs,
                  "latency_rate": args.latency_rate, "skipped": skipped,
                  "elapsed_s": round(time.time() - t_start, 1),

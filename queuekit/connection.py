@@ -218,6 +218,12 @@ def _cluster_twin(client: Any, *, asyncio: bool, decode_responses: bool) -> Any:
     return redis.cluster.RedisCluster(startup_nodes=sync_nodes, decode_responses=decode_responses, **keep)
 
 
+def _pooled_plain(client: Any, plain: type) -> bool:
+    """Whether a lane may keep a connection of its own for ``client``: a plain redis-py client of type ``plain``
+    drawing from its pool (not fakeredis, a cluster, or a client already pinned to one connection)."""
+    return type(client) is plain and getattr(client, "connection", None) is None
+
+
 class Lane:
     """One connection to ``client``'s server kept for a hot path (a producer's enqueue), used one call at a time.
 
@@ -244,9 +250,7 @@ class Lane:
 
     @classmethod
     def for_client(cls, client: Any) -> Lane | None:
-        if type(client) is not redis.Redis or getattr(client, "connection", None) is not None:
-            return None  # fakeredis, a cluster, or a client already pinned to one connection
-        return cls(client)
+        return cls(client) if _pooled_plain(client, redis.Redis) else None
 
     def script(self, sha: str, source: str, keys: list[str], args: list[Any]) -> Any:
         """EVALSHA ``sha`` (loading ``source`` on NOSCRIPT) and return the reply."""
@@ -314,7 +318,7 @@ class AsyncLane:
 
     def __init__(self, client: Any) -> None:
         self._client = client
-        plain = type(client) is redis.asyncio.Redis and getattr(client, "connection", None) is None
+        plain = _pooled_plain(client, redis.asyncio.Redis)
         self._conn: Any = client.connection_pool.make_connection() if plain else None
 
     async def call(self, *args: Any, timeout: float | None = None) -> Any:

@@ -329,8 +329,8 @@ class Worker:
         except _NETWORK_ERRORS:
             pass  # Redis is not reachable yet: each script is loaded on its first NOSCRIPT instead
         self._async_types = {t for t, h in self.handlers.items() if _is_async(h)}
-        # read once per run: inspect.signature costs about 10 us, once per job on the handler thread before
-        self._done_types = {t for t, h in self.handlers.items() if t not in self._async_types and _wants_done(h)}
+        # Kue-style sync handlers, read once per run (inspect.signature costs about 10 us; async ones never look)
+        self._done_types = {t for t, h in self.handlers.items() if _wants_done(h)}
         keys = self.queue.keys
         types = sorted(self.handlers)
         self._claim_keys = self._keys_of_claim()
