@@ -88,15 +88,27 @@ def test_bench_smoke(tmp_path):
 @pytest.mark.skipif(not _redis_ok(), reason=f"no Redis at {URL}")
 def test_anatomy_smoke():
     # When the anatomy tool runs with tiny counts
-    proc = subprocess.run([sys.executable, "-m", "bench.anatomy", "--calls", "20", "--paced", "5", "--bulk", "200"],
+    proc = subprocess.run([sys.executable, "-m", "bench.anatomy", "--calls", "20", "--paced", "5", "--bulk", "200",
+                           "--rounds", "2"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
     # Then it prints a server and a caller time, back to back and idle, for each call it measures
-    for name in ("LPUSH", "Queue.add", "claim of one job"):
+    names = ["LPUSH", "Queue.add (add.lua)", "add.lua's request, no-op script", "add.lua, bare EVALSHA",
+             "claim of one job"]
+    # (bee-queue's add script is compared too, when bench/node's npm packages are there to read it from)
+    from bench.anatomy import BEE_ADD
+    if BEE_ADD.exists():
+        names.append("bee-queue addJob.lua, from redis-py")
+    else:
+        assert "for the bee-queue line" in proc.stdout
+    for name in names:
         line = next(line for line in proc.stdout.splitlines() if line.startswith(name))
         figures = [float(x) for x in line.split()[-4:]]
         assert all(f > 0 for f in figures), line
+    # And queuekit's own Python in an add, the round trip left out
+    own = next(line for line in proc.stdout.splitlines() if line.startswith("Queue.add with the round trip left out"))
+    assert float(own.split(": ")[1].split()[0]) > 0, own
     # And the bulk add, split into Redis and Python time
     assert "add_bulk of 200 jobs" in proc.stdout and "in Redis (enqueue.lua)" in proc.stdout
 
