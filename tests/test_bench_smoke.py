@@ -86,7 +86,7 @@ def test_bench_smoke(tmp_path):
 
 
 @pytest.mark.skipif(not _redis_ok(), reason=f"no Redis at {URL}")
-def test_anatomy_smoke():
+def test_anatomy_smoke(monkeypatch):
     # When the anatomy tool runs with tiny counts
     proc = subprocess.run([sys.executable, "-m", "bench.anatomy", "--calls", "20", "--paced", "5", "--bulk", "200",
                            "--rounds", "2"],
@@ -97,6 +97,7 @@ def test_anatomy_smoke():
     names = ["LPUSH", "Queue.add (add.lua)", "add.lua's request, no-op script", "add.lua, bare EVALSHA",
              "claim of one job"]
     # (bee-queue's add script is compared too, when bench/node's npm packages are there to read it from)
+    monkeypatch.syspath_prepend(str(ROOT))  # bench/ is a folder of the repository, not an installed package
     from bench.anatomy import BEE_ADD
     if BEE_ADD.exists():
         names.append("bee-queue addJob.lua, from redis-py")
