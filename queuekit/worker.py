@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[..., Any]
 _NETWORK_ERRORS = (redis.ConnectionError, redis.TimeoutError, ConnectionError, OSError)
+#: most finished jobs one retention call removes (a longer Lua call would hold Redis up); a call that removes this
+#: many is followed by another at once, until the lines are back within their limits
+CLEAN_BATCH = 10_000
 
 
 @dataclass(eq=False)
@@ -390,7 +393,8 @@ class Worker:
                     for state in ("complete", "failed"):
                         keep, age = self.queue.retention[state]
                         calls.append(("clean", [getattr(keys, state), keys.base],
-                                      [now_ms(), -1 if keep is None else keep, -1 if age is None else age, 10000]))
+                                      [now_ms(), -1 if keep is None else keep, -1 if age is None else age,
+                                       CLEAN_BATCH]))
                     next_clean, finished_since_clean = now + 1.0, False
                 try:
                     replies = await self._execute(client, calls, beat and not burst)
@@ -415,6 +419,7 @@ class Worker:
                     retry_pause = min(2.0, retry_pause * 2)
                     continue
                 claimed = 0
+                more_to_clean = False
                 for (name, _k, args), reply in zip(calls, replies):
                     if name == "finish":
                         self._after_finish(outcomes, reply)
@@ -424,6 +429,8 @@ class Worker:
                     elif name == "extend":
                         for i in range(0, len(reply), 2):
                             self._lose(reply[i], reply[i + 1])
+                    elif name == "clean" and reply == args[3]:
+                        more_to_clean = True  # it removed all one call may: jobs over the limits may be left
                     elif name == "sweep" and reply:
                         for i in range(0, len(reply), 2):
                             if reply[i + 1] == "returned":
@@ -432,6 +439,10 @@ class Worker:
                             else:
                                 logger.warning("job %s of queue %s stalled (its worker stopped answering): %s",
                                                reply[i], self.queue.name, reply[i + 1])
+                if more_to_clean:
+                    # without this, the lines would stay over their limits until another job finishes here
+                    next_clean, finished_since_clean = 0.0, True
+                    continue
                 if claimed and claimed == free:
                     continue  # there may be more ready: fill the free slots first
                 if burst and not self._running and not self._outcomes and not claimed:

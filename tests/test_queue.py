@@ -390,6 +390,38 @@ def test_keep_complete_keeps_only_the_newest_jobs(backend, worker):
     assert [queue.get_job(j.id) for j in jobs[:5]] == [None] * 5
 
 
+def test_retention_catches_up_with_more_jobs_than_one_clean_removes(backend, worker, monkeypatch):
+    # Given a queue that keeps 3 complete jobs, and workers whose retention call removes at most 5 jobs at a time
+    import queuekit.worker
+
+    monkeypatch.setattr(queuekit.worker, "CLEAN_BATCH", 5)
+    queue = make_queue(backend, keep_complete=3)
+    jobs = queue.add_bulk([("t", {"n": n}) for n in range(20)])
+
+    # When a worker in the background completes all 20, more than one call may remove
+    worker({"t": lambda job: None}, on=queue, concurrency=20)
+    jobs[-1].wait(timeout=10)
+
+    # Then retention calls again until only the newest 3 are left, without waiting for another job to finish
+    wait_until(lambda: queue.counts() == _counts(complete=3), timeout=5, message="retention caught up")
+    assert sum(queue.get_job(j.id) is not None for j in jobs) == 3  # the others' hashes are gone too
+
+
+def test_a_drain_returns_with_the_lines_within_their_limits(backend, monkeypatch):
+    # Given the same small retention call, 12 jobs and a queue that keeps 2 complete jobs
+    import queuekit.worker
+
+    monkeypatch.setattr(queuekit.worker, "CLEAN_BATCH", 5)
+    queue = make_queue(backend, keep_complete=2)
+    queue.add_bulk([("t", {"n": n}) for n in range(12)])
+
+    # When a worker drains the queue and returns
+    Worker(queue, {"t": lambda job: None}, concurrency=12).drain()
+
+    # Then retention has already removed all but 2 (three calls: 5, 5 and 0 left over)
+    assert queue.counts() == _counts(complete=2)
+
+
 def test_clean_removes_finished_jobs_by_age_and_by_count(backend, queue):
     # Given 6 complete jobs, 3 of which finished an hour ago
     for _ in range(6):
