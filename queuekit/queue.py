@@ -68,7 +68,8 @@ class Queue:
         keep_failed / keep_failed_age: the same for failed jobs.
 
     The defaults keep at most 1,000 complete jobs for a day and 5,000 failed jobs for a week, so Redis stays
-    bounded however long the queue runs.
+    bounded however long the queue runs. Workers apply retention about a second after their jobs finish, and keep
+    at it until both lines are within these limits (``Queue.clean`` applies other limits by hand).
     """
 
     def __init__(self, name: str = "default", *, client: redis.Redis | None = None, url: str | None = None,

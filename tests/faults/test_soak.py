@@ -6,9 +6,10 @@ Two kinds of figures say whether memory stays flat:
 * Redis, *settled*: after the first quarter of the jobs (the warm-up: the complete line has filled up to its 1,000
   kept jobs, hash tables and client buffers have grown) the test stops enqueuing, waits until every job is done and
   retention has trimmed the complete line back to 1,000, and reads ``used_memory``; it does the same at the end.
-  While jobs flow, Redis memory saws up and down by megabytes with the retention passes (each worker cleans at most
-  once a second while thousands of jobs finish per second), so a sample taken then says more about when it fell
-  than about growth; the settled figure does not depend on timing. Flat = the final settled figure is at most
+  While jobs flow, Redis memory saws up and down by megabytes with the retention passes (each worker cleans about
+  once a second while thousands of jobs finish per second, and again at once after a pass that removed its full
+  batch), so a sample taken then says more about when it fell than about growth; the settled figure does not depend
+  on timing. Before that follow-up existed, one run at 31,000 jobs/s was left with 2,936 complete jobs for good. Flat = the final settled figure is at most
   ``level * 1.15 + 1 MiB``.
 * each worker's RSS (/proc/<pid>/status VmRSS), sampled about four times a second with the share of jobs done:
   level = the largest sample taken while the second quarter of the jobs ran, flat = the largest in the last
