@@ -9,8 +9,8 @@ Two kinds of figures say whether memory stays flat:
   While jobs flow, Redis memory saws up and down by megabytes with the retention passes (each worker cleans about
   once a second while thousands of jobs finish per second, and again at once after a pass that removed its full
   batch), so a sample taken then says more about when it fell than about growth; the settled figure does not depend
-  on timing. Before that follow-up existed, one run at 31,000 jobs/s was left with 2,936 complete jobs for good. Flat = the final settled figure is at most
-  ``level * 1.15 + 1 MiB``.
+  on timing. Before that follow-up existed, one run at 31,000 jobs/s was left with 2,936 complete jobs for good.
+  Flat = the final settled figure is at most ``level * 1.15 + 1 MiB``.
 * each worker's RSS (/proc/<pid>/status VmRSS), sampled about four times a second with the share of jobs done:
   level = the largest sample taken while the second quarter of the jobs ran, flat = the largest in the last
   quarter is at most ``level * 1.03 + 1 MiB``.
