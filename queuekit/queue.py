@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import fakeredis
 import redis
 
-from .connection import (Lane, connect, connect_async, describe_client, is_cluster, is_cluster_url, resolve_url,
-                         twin)
+from .connection import (Lane, Request, connect, connect_async, describe_client, is_cluster, is_cluster_url,
+                         resolve_url, twin)
 from .errors import QueuekitError, ValidationError
 from .events import EventHub
 from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_type, encode_data, now_ms
@@ -91,6 +91,7 @@ class Queue:
         self.backoffs: dict[str, Callable[[int, int], float]] = {}
         self._registered = False
         self._lane: Lane | None | bool = False  # made on first add
+        self._requests: dict[str, tuple[str, Request]] = {}  # job type -> (channel, add.lua's request on the lane)
         self._test_mode = test_mode_for(name)  # shared by every Queue of this name in the process
 
     # ---- connection helpers ---------------------------------------------------------------------------------
@@ -217,13 +218,13 @@ class Queue:
             job = jobs[0]
             fields = job.to_dict(limit)
             job_type, data = fields.pop("type"), fields.pop("data")
-            args = [now, self.channel, job_type, data]
+            args = [now, data]  # after the channel and the type, which add.lua takes first
             if fields or job.custom_id:  # a custom id or options other than the defaults (see add.lua)
                 args += [job.custom_id or "", job.opts.delay, job.opts.priority]
                 for item in fields.items():
                     args += item
             self._register_queue()
-            reply = self._run("add", self.keys.adding(job_type), args)
+            reply = self._add(job_type, args)
             if reply.__class__ is str:  # the id alone: stored in line (else [id, state] or [id, "", "active"])
                 reply = [reply, ""]
         else:
@@ -305,11 +306,34 @@ class Queue:
     def _run(self, script: str, keys: list[str], args: list[Any]) -> Any:
         """Run one of the adding scripts: one round trip, on the connection kept for adding jobs where there is
         one (see connection.Lane)."""
+        lane = self._lane_for_adding()
+        if lane is None:
+            return getattr(self.scripts, script)(keys=keys, args=args)
+        return lane.script(getattr(self.scripts, script).sha, SOURCES[script], keys, args)
+
+    def _add(self, job_type: str, args: list[Any]) -> Any:
+        """Run add.lua for one job of ``job_type``: ``args`` are the arguments after the channel and the type.
+
+        On a lane, the request's fixed part (keys, channel, type) is packed once per job type (connection.Request).
+        """
+        lane = self._lane_for_adding()
+        channel = self.channel
+        if lane is None:
+            return self.scripts.add(keys=self.keys.adding(job_type), args=[channel, job_type, *args])
+        known = self._requests.get(job_type)
+        if known is not None and known[0] == channel:
+            request = known[1]
+        else:
+            keys = self.keys.adding(job_type)
+            request = lane.prepare(self.scripts.add.sha, SOURCES["add"], keys, [channel, job_type])
+            if len(self._requests) < 1000:  # as for the keys: the few types of a queue, never an unbounded cache
+                self._requests[job_type] = (channel, request)
+        return lane.run(request, args)
+
+    def _lane_for_adding(self) -> Lane | None:
         if self._lane is False:
             self._lane = Lane.for_client(self.client)
-        if self._lane is None:
-            return getattr(self.scripts, script)(keys=keys, args=args)
-        return self._lane.script(getattr(self.scripts, script).sha, SOURCES[script], keys, args)
+        return self._lane  # type: ignore[return-value]
 
     def register_backoff(self, name: str, fn: Callable[[int, int], float]) -> None:
         """Make ``backoff={'type': name, 'delay': ms}`` call ``fn(failures, delay_ms) -> ms`` in workers."""

@@ -351,6 +351,63 @@ def test_an_add_cut_off_before_its_reply_leaves_no_reply_for_the_next_add(real_r
     assert queue.get_job("2").data == {"n": 2}
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_a_prepared_request_is_byte_for_byte_what_redis_py_would_send(encoding):
+    # Given add.lua's request prepared once on a producer's kept connection (nothing is sent to pack it)
+    import redis
+
+    from queuekit.connection import Lane
+
+    client = redis.Redis(encoding=encoding, decode_responses=True)
+    lane = Lane.for_client(client)
+    keys, fixed = ["qk:{q}:id", "qk:{q}:job:", "qk:{q}:wait:t"], ["qk:{q}:events", "tâche"]
+    request = lane.prepare("0" * 40, "return 1", keys, fixed)
+    conn = client.connection_pool.make_connection()
+
+    # When each call frames its own arguments: ints, text, nothing, data larger than redis-py's chunks, a float
+    calls = [[1764660000000, '{"n":1}'], [-3, ""], [0, "é" * 7000, "id-9", 1500, -10], [2.5, b"raw"], []]
+
+    # Then the bytes are the ones redis-py packs for the whole command: with its Python packer, which encodes text
+    # in the client's encoding, and in UTF-8 with the connection's own too (hiredis's, where installed, always
+    # sends UTF-8, whatever the client's encoding)
+    packers = [redis.connection.PythonRespSerializer(6000, conn.encoder.encode).pack]
+    if encoding == "utf-8":
+        packers.append(conn.pack_command)
+    for args in calls:
+        for pack in packers:
+            expected = b"".join(pack("EVALSHA", "0" * 40, len(keys), *keys, *fixed, *args))
+            assert request.pack(args) == expected, (pack, args)
+
+
+def test_a_producer_that_turns_events_off_and_on_publishes_only_while_they_are_on(real_redis):
+    # Given a producer listening on its queue's channel, whose adds of one type reuse a prepared request
+    queue = make_queue(real_redis)
+    pubsub = real_redis.client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(queue.keys.channel)
+    pubsub.get_message(timeout=1)
+    try:
+        # When it adds a job with events on, one with them off, and one with them on again
+        first = queue.add("t", {"n": 1})
+        queue.events_enabled = False
+        queue.add("t", {"n": 2})
+        queue.events_enabled = True
+        third = queue.add("t", {"n": 3})
+
+        # Then exactly the first and the third were announced
+        heard = []
+        deadline = time.monotonic() + 5
+        while len(heard) < 2 and time.monotonic() < deadline:
+            message = pubsub.get_message(timeout=0.5)
+            if message:
+                heard.append(message["data"])
+        time.sleep(0.2)
+        heard += [m["data"] for m in iter(lambda: pubsub.get_message(timeout=0.1), None)]
+        assert len(heard) == 2 and f'"{first.id}"' in heard[0] and f'"{third.id}"' in heard[1]
+        assert queue.counts()["inactive"] == 3
+    finally:
+        pubsub.close()
+
+
 # ---- retention ----------------------------------------------------------------------------------------------------
 
 def test_remove_on_complete_deletes_the_job_but_delivers_its_result(backend, queue, worker):

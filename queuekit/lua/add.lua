@@ -12,10 +12,12 @@
 -- KEYS[10] meta (hash: paused)
 -- KEYS[11] queue key prefix               qk:{Q}:   a worker's ready:<worker> and inbox:<worker> are derived
 --                                         (same hash tag: the script stays in the queue's slot)
--- ARGV[1]  now, ms since the epoch
--- ARGV[2]  events channel ("" = publish no events)
--- ARGV[3]  type
+-- ARGV[1]  events channel ("" = publish no events)
+-- ARGV[2]  type
+-- ARGV[3]  now, ms since the epoch
 -- ARGV[4]  data (JSON)
+-- (channel and type first: the part of the request a producer sends unchanged on every add of one type, which
+-- connection.Request packs once)
 -- ARGV[5..] only for a job with a custom id or options other than the defaults (a plain add sends four
 --           arguments: each one costs Redis about as much as a small command):
 -- ARGV[5]  custom id ("" = take the next counter value)
@@ -51,18 +53,18 @@ if delay == 0 then
     local offer = redis.call('GETDEL', KEYS[11] .. 'ready:' .. worker)
     if offer then
       local lease, token = string.match(offer, '^(%d+) (.+)$')
-      local fields = {type = ARGV[3], data = ARGV[4], state = 'active', created = ARGV[1], token = token,
-                      worker = worker, started = ARGV[1], made = '1'}
+      local fields = {type = ARGV[2], data = ARGV[4], state = 'active', created = ARGV[3], token = token,
+                      worker = worker, started = ARGV[3], made = '1'}
       for f = 8, #ARGV, 2 do fields[ARGV[f]] = ARGV[f + 1] end
       -- the same fields again, spelled out: building this list from the table above costs 5,000 instructions
-      redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[4], 'state', 'active', 'created', ARGV[1],
-                 'token', token, 'worker', worker, 'started', ARGV[1], 'made', 1, unpack(ARGV, 8))
-      redis.call('ZADD', KEYS[9], tonumber(ARGV[1]) + tonumber(lease), id)
+      redis.call('HSET', KEYS[4] .. id, 'type', ARGV[2], 'data', ARGV[4], 'state', 'active', 'created', ARGV[3],
+                 'token', token, 'worker', worker, 'started', ARGV[3], 'made', 1, unpack(ARGV, 8))
+      redis.call('ZADD', KEYS[9], tonumber(ARGV[3]) + tonumber(lease), id)
       redis.call('RPUSH', KEYS[11] .. 'inbox:' .. worker, cjson.encode({id, fields}))
-      redis.call('SADD', KEYS[3], ARGV[3])
-      if ARGV[2] ~= '' then
-        local ev = cjson.encode(id) .. ',[' .. cjson.encode(ARGV[3]) .. ']]'
-        redis.call('PUBLISH', ARGV[2], '[["enqueue",' .. ev .. ',["start",' .. ev .. ']')
+      redis.call('SADD', KEYS[3], ARGV[2])
+      if ARGV[1] ~= '' then
+        local ev = cjson.encode(id) .. ',[' .. cjson.encode(ARGV[2]) .. ']]'
+        redis.call('PUBLISH', ARGV[1], '[["enqueue",' .. ev .. ',["start",' .. ev .. ']')
       end
       return {id, '', 'active'}
     end
@@ -73,15 +75,15 @@ end
 local seq = redis.call('INCR', KEYS[2])
 -- a waiting job's arrival order is in its score; only a delayed job keeps it in a field, for its promotion
 if delay > 0 then
-  redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[4], 'state', 'delayed', 'created', ARGV[1],
+  redis.call('HSET', KEYS[4] .. id, 'type', ARGV[2], 'data', ARGV[4], 'state', 'delayed', 'created', ARGV[3],
              'seq', seq, unpack(ARGV, 8))
-  redis.call('ZADD', KEYS[6], tonumber(ARGV[1]) + delay, id)
+  redis.call('ZADD', KEYS[6], tonumber(ARGV[3]) + delay, id)
 else
-  redis.call('HSET', KEYS[4] .. id, 'type', ARGV[3], 'data', ARGV[4], 'state', 'inactive', 'created', ARGV[1],
+  redis.call('HSET', KEYS[4] .. id, 'type', ARGV[2], 'data', ARGV[4], 'state', 'inactive', 'created', ARGV[3],
              unpack(ARGV, 8))
   redis.call('ZADD', KEYS[5], wait_score(tonumber(ARGV[7]) or 0, seq), id)
 end
-redis.call('SADD', KEYS[3], ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[2])
 wake(KEYS[7])  -- a delayed job wakes a worker too: it learns the new due time
-announce(ARGV[2], 'enqueue', id, cjson.encode(ARGV[3]))
+announce(ARGV[1], 'enqueue', id, cjson.encode(ARGV[2]))
 return id  -- a bare string: a table reply costs Redis more than the ZADD above
