@@ -234,11 +234,10 @@ class Request:
     client's encoder; tests/test_queue.py compares the bytes with redis-py's packers.
     """
 
-    __slots__ = ("sha", "source", "_head", "_count", "_encoding", "_errors", "_encode")
+    __slots__ = ("source", "_head", "_count", "_encoding", "_errors", "_encode")
 
     def __init__(self, conn: Any, sha: str, source: str, keys: list[str], fixed: list[Any]) -> None:
-        self.sha = sha
-        self.source = source
+        self.source = source  # loaded when the server answers NOSCRIPT (the sha is inside the head)
         encoder = conn.encoder
         self._encoding, self._errors, self._encode = encoder.encoding, encoder.encoding_errors, encoder.encode
         self._head = self._frame(["EVALSHA", sha, len(keys), *keys, *fixed])
