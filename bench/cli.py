@@ -52,7 +52,8 @@ def plan(adapter, workloads, n, concurrencies, args):
     out = []
     for w in workloads:
         if w == "enqueue":
-            out.append((w, 1, "", n))
+            for v in adapter.enqueue_variants:
+                out.append((w, 1, v, n))
         elif w == "enqueue_bulk":
             if adapter.has_bulk:
                 out.append((w, None, "", n))
@@ -105,7 +106,7 @@ def keyspace_bytes(client) -> int:
 def measure(adapter, workload, c, variant, jobs, args, log_dir: Path) -> dict:
     adapter.flush()
     if workload == "enqueue":
-        secs = adapter.enqueue(jobs)
+        secs = adapter.enqueue_variant(jobs, variant)
         return {"jobs_per_s": jobs / secs}
     if workload == "enqueue_bulk":
         secs = adapter.enqueue_bulk(jobs)
@@ -301,11 +302,14 @@ def check_targets(rows) -> list[dict]:
     if qk and (peers or ceil):
         a = best(qk, "jobs_per_s")
         b = best(peers, "jobs_per_s") if peers else None
-        c = best(ceil, "jobs_per_s") if ceil else None
+        # the higher ceiling: with the reply awaited by polling (redis-py[poll]), as queuekit's producer waits
+        top_ceil = max(ceil, key=lambda r: r["jobs_per_s"] or 0) if ceil else None
+        c = top_ceil["jobs_per_s"] if top_ceil else None
         ok = a is not None and (b is None or a > b) and (c is None or a >= 0.8 * c)
-        detail = (f"queuekit {fmt_num(a)}/s vs best peer {fmt_num(b)}/s, ceiling {fmt_num(c)}/s"
+        detail = (f"queuekit {fmt_num(a)}/s vs best peer {fmt_num(b)}/s, ceiling "
+                  + (f"({top_ceil['system']}) " if top_ceil else "") + f"{fmt_num(c)}/s"
                   + (f" ({a / c:.0%} of it)" if a and c else ""))
-        if ceil:
+        if top_ceil:
             # the same comparison within each run, for queuekit and for the best peer: shows how much of a miss is
             # the machine drifting between runs, and whether a peer outran the single-round-trip ceiling itself
             top = {"queuekit": max(qk, key=lambda r: r["jobs_per_s"] or 0)}
@@ -313,7 +317,7 @@ def check_targets(rows) -> list[dict]:
                 top_peer = max(peers, key=lambda r: r["jobs_per_s"] or 0)
                 top[top_peer["system"]] = top_peer
             for name, row in top.items():
-                ratios = per_run_ratios(row, ceil[0], "jobs_per_s")
+                ratios = per_run_ratios(row, top_ceil, "jobs_per_s")
                 if len(ratios) > 1:
                     detail += f"; {name} per run: " + ", ".join(f"{x:.0%}" for x in ratios) + " of that run's ceiling"
         add("enqueue ahead of every peer and within 20% of the 1-round-trip ceiling", ok, detail)

@@ -162,6 +162,33 @@ def test_the_enqueue_verdict_also_compares_each_run_with_its_own_ceiling(monkeyp
     assert "bee-queue per run: 120%, 90% of that run's ceiling" in verdict["detail"]
 
 
+
+def test_the_enqueue_verdict_measures_queuekit_against_the_higher_of_the_two_ceilings(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from bench.cli import aggregate, check_targets
+
+    # Given a run where the polling ceiling (how queuekit's producer waits) is far above the sleeping one
+    def entry(kind, value):
+        return {"kind": kind, "version": "test", "variant": "", "jobs": 100, "samples": [{"jobs_per_s": value}]}
+
+    samples = {("redis-py", "enqueue", 1): entry("ceiling", 100.0),
+               ("redis-py[poll]", "enqueue", 1): entry("ceiling", 200.0),
+               ("queuekit", "enqueue", 1): entry("queuekit", 150.0),
+               ("bee-queue", "enqueue", 1): entry("peer", 110.0)}
+
+    # When the targets are judged
+    rows = aggregate(samples, {})
+    verdict = next(t for t in check_targets(rows) if t["target"].startswith("enqueue"))
+
+    # Then queuekit, ahead of the peer and 150% of the sleeping ceiling, still misses: it is 75% of the polling one
+    assert verdict["met"] is False
+    assert "ceiling (redis-py[poll]) 200/s (75% of it)" in verdict["detail"]
+
+    # And at 170/s (85% of the polling ceiling) it meets the target
+    samples[("queuekit", "enqueue", 1)] = entry("queuekit", 170.0)
+    verdict = next(t for t in check_targets(aggregate(samples, {})) if t["target"].startswith("enqueue"))
+    assert verdict["met"] is True
+
 def test_the_latency_verdict_shows_each_run_of_the_two_lowest_p50s(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))
     from bench.cli import aggregate, check_targets

@@ -379,6 +379,122 @@ def test_a_prepared_request_is_byte_for_byte_what_redis_py_would_send(encoding):
             assert request.pack(args) == expected, (pack, args)
 
 
+
+# a script that keeps Redis busy for about ARGV[1] ms before it answers (TIME is allowed in scripts since Redis 5)
+_SLOW = """local t = redis.call('TIME'); local start = t[1] * 1000000 + t[2]
+repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start >= tonumber(ARGV[1]) * 1000
+return 1"""
+
+
+def test_a_producer_whose_replies_outlast_its_poll_stops_polling_for_a_while_then_tries_again(real_redis,
+                                                                                              monkeypatch):
+    import select
+
+    import redis
+
+    from queuekit.connection import Lane
+
+    # Given a producer's lane that polls 5 ms for each reply, gives up polling after 3 misses in a row, for 2 calls
+    monkeypatch.setattr(Lane, "SPIN", 0.005)
+    monkeypatch.setattr(Lane, "SPIN_MISSES", 3)
+    monkeypatch.setattr(Lane, "SPIN_REST", 2)
+    polls, real_poll = [], select.poll
+
+    class CountingPoll:
+        def __init__(self):
+            self._poll = real_poll()
+            self.register = self._poll.register
+
+        def poll(self, timeout):
+            polls.append(timeout)
+            return self._poll.poll(timeout)
+
+    monkeypatch.setattr(select, "poll", CountingPoll)
+    client = redis.Redis.from_url(real_redis.url)
+    lane = Lane.for_client(client)
+    slow_sha, fast_sha = client.script_load(_SLOW), client.script_load("return 1")
+
+    def call(sha, source, ms):
+        polls.clear()
+        assert lane.script(sha, source, [], [ms]) == 1  # the reply is the same however the lane waited for it
+        return len(polls)
+
+    try:
+        # When two replies take 30 ms, one comes at once, then two more take 30 ms
+        # Then the fast one resets the count: misses must come in a row, and the lane still polls for every call
+        assert all(call(slow_sha, _SLOW, 30) > 0 for _ in range(2))
+        assert call(fast_sha, "return 1", 0) > 0
+        assert all(call(slow_sha, _SLOW, 30) > 0 for _ in range(2))
+
+        # When a third slow reply in a row outlasts the poll
+        assert call(slow_sha, _SLOW, 30) > 0
+
+        # Then the next two calls block at once, without polling, and the one after polls again
+        assert [call(fast_sha, "return 1", 0) for _ in range(2)] == [0, 0]
+        assert call(fast_sha, "return 1", 0) > 0
+    finally:
+        lane.close()
+        client.close()
+
+
+@pytest.mark.parametrize("server_does", ["close", "nothing"])
+@pytest.mark.filterwarnings("ignore:Call to '__init__':DeprecationWarning")  # lib_name: redis-py 8 prefers driver_info
+def test_a_polling_producer_fails_as_before_when_the_server_hangs_up_or_never_answers(server_does, monkeypatch):
+    import socket
+    import threading
+
+    import redis
+
+    from queuekit.connection import Lane
+
+    # Given a server that takes the request, then hangs up (or keeps the connection open and never answers), and a
+    # producer's lane that polls for the reply: 5 s when the server hangs up, 0.2 s when it says nothing (then the
+    # lane blocks in the ordinary read, which times out after the client's socket timeout, 0.5 s)
+    monkeypatch.setattr(Lane, "SPIN", 5.0 if server_does == "close" else 0.2)
+    listener = socket.create_server(("127.0.0.1", 0))
+    requests: list[bytes] = []
+    held: list[socket.socket] = []
+
+    def serve():
+        conn, _ = listener.accept()
+        held.append(conn)
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                return
+            requests.append(data)
+            if data.startswith(b"*1\r\n$4\r\nPING"):
+                conn.sendall(b"+PONG\r\n")  # the lane's probe of a connection that sat idle
+            elif server_does == "close":
+                conn.close()
+                return
+
+    threading.Thread(target=serve, daemon=True).start()
+    # RESP2 and no CLIENT SETINFO: nothing is sent on connect, the server's first request is the script call
+    client = redis.Redis(port=listener.getsockname()[1], socket_timeout=0.5, protocol=2, lib_name=None, lib_version=None)
+    lane = Lane.for_client(client)
+    try:
+        # When the producer sends its call
+        t0 = time.monotonic()
+        expected = redis.ConnectionError if server_does == "close" else redis.TimeoutError
+        with pytest.raises(expected):
+            lane.script("0" * 40, "return 1", [], [])
+        elapsed = time.monotonic() - t0
+
+        # Then the call reached the server and failed as it would without polling: at once when the server hangs
+        # up (never after the whole 5 s poll), after the poll and the socket timeout when it says nothing
+        assert any(b"EVALSHA" in request for request in requests)
+        if server_does == "close":
+            assert elapsed < 4.0
+        else:
+            assert 0.6 <= elapsed < 4.0
+    finally:
+        lane.close()
+        client.close()
+        listener.close()
+        for conn in held:
+            conn.close()
+
 def test_a_producer_that_turns_events_off_and_on_publishes_only_while_they_are_on(real_redis):
     # Given a producer listening on its queue's channel, whose adds of one type reuse a prepared request
     queue = make_queue(real_redis)

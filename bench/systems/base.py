@@ -24,6 +24,7 @@ class Adapter:
     drain_variants = ("",)     # e.g. ("sync", "async") for queuekit
     latency_concurrency = 1
     latency_variants = ("",)
+    enqueue_variants = ("",)   # e.g. ("", "poll") for the ceiling
 
     def __init__(self, base_url: str):
         self.db = DBS[self.name]
@@ -57,6 +58,12 @@ class Adapter:
     def enqueue(self, n: int) -> float:
         """Enqueue n jobs one call at a time; return elapsed seconds."""
         raise Unsupported
+
+    def enqueue_variant(self, n: int, variant: str) -> float:
+        """Enqueue n jobs one call at a time in one of ``enqueue_variants``; return elapsed seconds."""
+        if variant:
+            raise Unsupported
+        return self.enqueue(n)
 
     def enqueue_bulk(self, n: int) -> float:
         """Enqueue n jobs through the bulk API; return elapsed seconds."""
