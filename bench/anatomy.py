@@ -9,7 +9,10 @@ job, as in the latency workload), where the same script costs several times more
 Three lines split an add against bee-queue's, all sent by redis-py on one kept connection so that only the request
 and the script differ: add.lua's own request with a script that does nothing (the cost of its 11 keys and 4
 arguments), add.lua itself, and bee-queue's ``addJob.lua`` read from ``bench/node/node_modules`` (skipped when the
-Node peers are not installed). A last line runs ``Queue.add`` with the round trip left out: queuekit's own Python.
+Node peers are not installed). ``Queue.add`` runs twice: as it is, polling for its reply (connection.Lane), and with
+the lane made to sleep in the read at once (``Lane.SPIN = 0``); the "CPU hot" column is the caller's process CPU
+time per call, which polling raises. A last line runs ``Queue.add`` with the round trip left out: queuekit's own
+Python.
 
 The caller's time on a VM is not one figure: waiting for a reply on a virtual CPU that halts costs the wake-up of
 that CPU, and whether it halts depends on the hypervisor's recent history (on one 2-vCPU VM a bare ``LPUSH`` loop
@@ -44,22 +47,24 @@ def _server_us(client: redis.Redis, command: str) -> float:
 
 
 def _measure(client: redis.Redis, call: Callable[[int], object], command: str, n: int, gap: float,
-             reset: Callable[[], None]) -> tuple[float, float]:
-    """(server µs per call, caller's µs per call) for n calls, ``gap`` seconds apart (0 = back to back)."""
+             reset: Callable[[], None]) -> tuple[float, float, float]:
+    """(server µs, caller's µs, caller's CPU µs) per call for n calls, ``gap`` seconds apart (0 = back to back)."""
     reset()
     client.config_resetstat()
-    waited = 0.0
+    waited = cpu = 0.0
     for i in range(n):
-        t = time.perf_counter()
+        c, t = time.process_time(), time.perf_counter()
         call(i)
         waited += time.perf_counter() - t
+        cpu += time.process_time() - c
         if gap:
             time.sleep(gap)
-    return _server_us(client, command), waited / n * 1e6
+    return _server_us(client, command), waited / n * 1e6, cpu / n * 1e6
 
 
 def main(argv: list[str] | None = None) -> None:
     from queuekit import Queue, Worker
+    from queuekit.connection import Lane
     from queuekit.scripts import SOURCES
 
     p = argparse.ArgumentParser(prog="python -m bench.anatomy", description=__doc__.split("\n\n")[0])
@@ -95,9 +100,17 @@ def main(argv: list[str] | None = None) -> None:
         conn.send_command("EVALSHA", sha, len(script_keys), *script_keys, *script_args)
         return conn.read_response()
 
+    spin = Lane.SPIN
     add_keys = keys.adding("t")
     add_sha = client.script_load(SOURCES["add"])
     noop_sha = client.script_load("return '1'")
+
+    def add_blocking(i: int) -> object:  # the lane sleeps in the read at once (connection.Lane.SPIN)
+        Lane.SPIN = 0.0
+        try:
+            return queue.add("t", {"i": i, "t": time.time()})
+        finally:
+            Lane.SPIN = spin
 
     def add_args(i: int) -> list[Any]:  # what Queue.add sends for a job with the default options
         return [queue.channel, "t", int(time.time() * 1000), json.dumps({"i": i, "t": time.time()})]
@@ -105,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         ("LPUSH (the ceiling's call)", lambda i: client.lpush("x", f'{{"i":{i},"t":{time.time()}}}'), "lpush", fresh),
         ("Queue.add (add.lua)", lambda i: queue.add("t", {"i": i, "t": time.time()}), "evalsha", fresh),
+        ("Queue.add, reply not polled for", lambda i: add_blocking(i), "evalsha", fresh),
         ("add.lua's request, no-op script", lambda i: evalsha(noop_sha, add_keys, add_args(i)), "evalsha", fresh),
         ("add.lua, bare EVALSHA", lambda i: evalsha(add_sha, add_keys, add_args(i)), "evalsha", fresh),
     ]
@@ -117,17 +131,18 @@ def main(argv: list[str] | None = None) -> None:
     else:
         print(f"(no {BEE_ADD}: run `npm ci` in bench/node for the bee-queue line)")
     lines.append(("claim of one job (claim.lua)", claim, "evalsha", filled))
-    print(f"{'call':36} {'server hot':>11} {'caller hot':>11} {'server idle':>12} {'caller idle':>12}   (µs per call)")
+    print(f"{'call':36} {'server hot':>11} {'caller hot':>11} {'CPU hot':>8} {'server idle':>12} {'caller idle':>12}"
+          "   (µs per call)")
     # the lines take turns, round after round, so that a change in the VM's mood falls on all of them alike
-    figures: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name, *_ in lines}
+    figures: dict[str, list[tuple[float, ...]]] = {name: [] for name, *_ in lines}
     for _ in range(args.rounds):
         for name, call, command, reset in lines:
             hot = _measure(client, call, command, args.calls, 0.0, reset)
             idle = _measure(client, call, command, args.paced, 0.01, reset)
-            figures[name].append((*hot, *idle))
+            figures[name].append((*hot, *idle[:2]))
     for name, rounds in figures.items():
-        medians = [statistics.median(r[k] for r in rounds) for k in range(4)]
-        print(f"{name:36} {medians[0]:11.1f} {medians[1]:11.1f} {medians[2]:12.1f} {medians[3]:12.1f}")
+        medians = [statistics.median(r[k] for r in rounds) for k in range(5)]
+        print(f"{name:36} {medians[0]:11.1f} {medians[1]:11.1f} {medians[2]:8.1f} {medians[3]:12.1f} {medians[4]:12.1f}")
     if args.rounds > 1:
         print(f"(medians of {args.rounds} rounds; caller hot per round: "
               + "; ".join(f"{name.split(' (')[0]} " + ", ".join(f"{r[1]:.0f}" for r in rounds)
