@@ -386,18 +386,18 @@ repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start >= tonumber(AR
 return 1"""
 
 
-def test_a_producer_whose_replies_outlast_its_poll_stops_polling_for_a_while_then_tries_again(real_redis,
-                                                                                              monkeypatch):
+@pytest.fixture
+def polling_lane(real_redis, monkeypatch):
+    """A producer's lane on the real Redis, and a function that makes one call on it and says how many times the
+    lane polled its socket for the reply."""
     import select
+    import types
 
     import redis
 
+    import queuekit.connection
     from queuekit.connection import Lane
 
-    # Given a producer's lane that polls 5 ms for each reply, gives up polling after 3 misses in a row, for 2 calls
-    monkeypatch.setattr(Lane, "SPIN", 0.005)
-    monkeypatch.setattr(Lane, "SPIN_MISSES", 3)
-    monkeypatch.setattr(Lane, "SPIN_REST", 2)
     polls, real_poll = [], select.poll
 
     class CountingPoll:
@@ -409,32 +409,62 @@ def test_a_producer_whose_replies_outlast_its_poll_stops_polling_for_a_while_the
             polls.append(timeout)
             return self._poll.poll(timeout)
 
-    monkeypatch.setattr(select, "poll", CountingPoll)
+    # only the lane's own module sees the counting poll (redis-py polls sockets too, for its own checks)
+    monkeypatch.setattr(queuekit.connection, "select", types.SimpleNamespace(poll=CountingPoll, POLLIN=select.POLLIN))
     client = redis.Redis.from_url(real_redis.url)
     lane = Lane.for_client(client)
-    slow_sha, fast_sha = client.script_load(_SLOW), client.script_load("return 1")
+    shas = {"slow": client.script_load(_SLOW), "fast": client.script_load("return 1")}
+    sources = {"slow": _SLOW, "fast": "return 1"}
 
-    def call(sha, source, ms):
+    def call(kind, ms=0):
         polls.clear()
-        assert lane.script(sha, source, [], [ms]) == 1  # the reply is the same however the lane waited for it
+        assert lane.script(shas[kind], sources[kind], [], [ms]) == 1  # the same reply however the lane waited
         return len(polls)
 
-    try:
-        # When two replies take 30 ms, one comes at once, then two more take 30 ms
-        # Then the fast one resets the count: misses must come in a row, and the lane still polls for every call
-        assert all(call(slow_sha, _SLOW, 30) > 0 for _ in range(2))
-        assert call(fast_sha, "return 1", 0) > 0
-        assert all(call(slow_sha, _SLOW, 30) > 0 for _ in range(2))
+    yield call
+    lane.close()
+    client.close()
 
-        # When a third slow reply in a row outlasts the poll
-        assert call(slow_sha, _SLOW, 30) > 0
 
-        # Then the next two calls block at once, without polling, and the one after polls again
-        assert [call(fast_sha, "return 1", 0) for _ in range(2)] == [0, 0]
-        assert call(fast_sha, "return 1", 0) > 0
-    finally:
-        lane.close()
-        client.close()
+def test_only_a_producer_adding_in_a_burst_polls_for_its_replies(polling_lane, monkeypatch):
+    from queuekit.connection import Lane
+
+    # Given a producer's lane that polls only for a call made within 50 ms of the previous reply
+    monkeypatch.setattr(Lane, "SPIN_WITHIN", 0.05)
+
+    # When it makes a first call, then one right after it, then one after a pause of 0.2 s
+    first, second = polling_lane("fast"), polling_lane("fast")
+    time.sleep(0.2)
+    after_pause = polling_lane("fast")
+
+    # Then only the call right after another polled: the others slept in the read at once
+    assert (first, after_pause) == (0, 0)
+    assert second > 0
+
+
+def test_a_producer_whose_replies_outlast_its_poll_stops_polling_for_a_while_then_tries_again(polling_lane,
+                                                                                              monkeypatch):
+    from queuekit.connection import Lane
+
+    # Given a producer's lane that polls 5 ms for each reply (every call counts as part of a burst here), gives up
+    # polling after 3 misses in a row, for 2 calls
+    monkeypatch.setattr(Lane, "SPIN", 0.005)
+    monkeypatch.setattr(Lane, "SPIN_WITHIN", float("inf"))
+    monkeypatch.setattr(Lane, "SPIN_MISSES", 3)
+    monkeypatch.setattr(Lane, "SPIN_REST", 2)
+
+    # When two replies take 30 ms, one comes at once, then two more take 30 ms
+    # Then the fast one resets the count: misses must come in a row, and the lane still polls for every call
+    assert all(polling_lane("slow", 30) > 0 for _ in range(2))
+    assert polling_lane("fast") > 0
+    assert all(polling_lane("slow", 30) > 0 for _ in range(2))
+
+    # When a third slow reply in a row outlasts the poll
+    assert polling_lane("slow", 30) > 0
+
+    # Then the next two calls block at once, without polling, and the one after polls again
+    assert [polling_lane("fast") for _ in range(2)] == [0, 0]
+    assert polling_lane("fast") > 0
 
 
 @pytest.mark.parametrize("server_does", ["close", "nothing"])
@@ -451,6 +481,7 @@ def test_a_polling_producer_fails_as_before_when_the_server_hangs_up_or_never_an
     # producer's lane that polls for the reply: 5 s when the server hangs up, 0.2 s when it says nothing (then the
     # lane blocks in the ordinary read, which times out after the client's socket timeout, 0.5 s)
     monkeypatch.setattr(Lane, "SPIN", 5.0 if server_does == "close" else 0.2)
+    monkeypatch.setattr(Lane, "SPIN_WITHIN", float("inf"))  # the first call polls too
     listener = socket.create_server(("127.0.0.1", 0))
     requests: list[bytes] = []
     held: list[socket.socket] = []
