@@ -275,8 +275,8 @@ class Lane:
     After sending, a call polls its socket for the reply for up to :attr:`SPIN` seconds before it sleeps in the
     ordinary blocking read. A local Redis answers an add within tens of microseconds, and on a virtual machine a
     thread that sleeps through that wait is woken late: its idle CPU has halted and must be resumed. Polling keeps
-    the CPU awake for the wait. On a 2-vCPU VM that takes an add from about 90 to 55 µs of wall time, for about 40 %
-    more CPU time per add (38 to 55 µs: the wait is spent polling; bench/README.md). Set ``Lane.SPIN = 0`` to
+    the CPU awake for the wait. On a 2-vCPU VM that takes an add from about 84 to 53 µs of wall time, for about 40 %
+    more CPU time per add (38 to 52 µs: the wait is spent polling; bench/README.md). Set ``Lane.SPIN = 0`` to
     trade the other way.
 
     Only a call that follows the previous one within :attr:`SPIN_WITHIN` polls: a producer adding jobs in a burst.
