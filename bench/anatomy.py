@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         ("LPUSH (the ceiling's call)", lambda i: client.lpush("x", f'{{"i":{i},"t":{time.time()}}}'), "lpush", fresh),
         ("Queue.add (add.lua)", lambda i: queue.add("t", {"i": i, "t": time.time()}), "evalsha", fresh),
-        ("Queue.add, reply not polled for", lambda i: add_blocking(i), "evalsha", fresh),
+        ("Queue.add, reply not polled for", add_blocking, "evalsha", fresh),
         ("add.lua's request, no-op script", lambda i: evalsha(noop_sha, add_keys, add_args(i)), "evalsha", fresh),
         ("add.lua, bare EVALSHA", lambda i: evalsha(add_sha, add_keys, add_args(i)), "evalsha", fresh),
     ]
@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> None:
             figures[name].append((*hot, *idle[:2]))
     for name, rounds in figures.items():
         medians = [statistics.median(r[k] for r in rounds) for k in range(5)]
-        print(f"{name:36} {medians[0]:11.1f} {medians[1]:11.1f} {medians[2]:8.1f} {medians[3]:12.1f} {medians[4]:12.1f}")
+        print(f"{name:36} {medians[0]:11.1f} {medians[1]:11.1f} {medians[2]:8.1f} {medians[3]:12.1f}"
+              f" {medians[4]:12.1f}")
     if args.rounds > 1:
         print(f"(medians of {args.rounds} rounds; caller hot per round: "
               + "; ".join(f"{name.split(' (')[0]} " + ", ".join(f"{r[1]:.0f}" for r in rounds)

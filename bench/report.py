@@ -22,7 +22,8 @@ def rows_from_log(path, jobs):
             continue
         run, total, system, workload, c, rest = m.groups()
         runs = max(runs, int(run))
-        base, variant = (system.split("[")[0], system.split("[")[1].rstrip("]")) if "[" in system else (system, "")
+        base, _, variant = system.partition("[")
+        variant = variant.rstrip("]")
         if base == "queuekit" and not variant:
             variant = "sync" if workload in ("drain", "latency") else ""
         if base not in adapters:

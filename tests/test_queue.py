@@ -502,7 +502,8 @@ def test_a_polling_producer_fails_as_before_when_the_server_hangs_up_or_never_an
 
     threading.Thread(target=serve, daemon=True).start()
     # RESP2 and no CLIENT SETINFO: nothing is sent on connect, the server's first request is the script call
-    client = redis.Redis(port=listener.getsockname()[1], socket_timeout=0.5, protocol=2, lib_name=None, lib_version=None)
+    client = redis.Redis(port=listener.getsockname()[1], socket_timeout=0.5, protocol=2,
+                         lib_name=None, lib_version=None)
     lane = Lane.for_client(client)
     try:
         # When the producer sends its call
