@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import select
+import sys
 import threading
 import time
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -410,19 +413,35 @@ class Lane:
             self._conn = None
 
 
+async def _within(seconds: float, awaitable: Awaitable[Any]) -> Any:
+    """Await ``awaitable`` for at most ``seconds`` (asyncio.TimeoutError after that); on Python 3.11+ without the
+    extra task ``asyncio.wait_for`` makes there."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)
+
+
 class AsyncLane:
     """The calls of a worker's listener (a claim, a blocking pop), one at a time from one task, on one connection of
     an asyncio client kept for them.
 
     A pooled ``redis.asyncio`` call checks a connection out of the pool and back in around every command; measured
     in process CPU time, that is about a third of what a blocking pop costs the worker, on the path from an add to
-    its handler. A call that ends without its reply read (a network error, a timeout, a cancellation) leaves the
-    connection closed by redis-py itself, so a reply still on its way is never read as the next call's; the next
-    call connects again.
+    its handler.
+
+    Contract: a call whose reply was not read in full (its deadline passed, it was cancelled, the link failed) closes
+    the connection before it raises, so a reply still on its way can never be read as a later call's; the next call
+    connects again. A deadline that passes raises ``redis.TimeoutError`` (redis-py's own read timeout would return
+    None instead, which a blocking pop cannot tell from "nothing arrived"). An error reply is read in full and keeps
+    the connection.
 
     The connection is kept for a plain ``redis.asyncio.Redis`` only; with the embedded server, a Redis Cluster or a
     client pinned to one connection, the calls go through the client as they are.
     """
+
+    #: what redis-py's own read timeout is set to: never the one that fires (the lane's deadline comes first)
+    _NO_READ_TIMEOUT = 10.0 ** 9
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -432,10 +451,27 @@ class AsyncLane:
     async def call(self, *args: Any, timeout: float | None = None) -> Any:
         """Send one command and return its reply; ``timeout``: seconds to wait for the reply on the kept connection
         (default: the client's socket timeout). An error reply is raised as redis-py raises it."""
-        if self._conn is None:
+        conn = self._conn
+        if conn is None:
             return await self._client.execute_command(*args)
-        await self._conn.send_command(*args)
-        return await self._conn.read_response(timeout=timeout)
+        complete = False
+        try:
+            await conn.send_command(*args)
+            if timeout is None:
+                reply = await conn.read_response()
+            else:
+                try:
+                    reply = await _within(timeout, conn.read_response(timeout=self._NO_READ_TIMEOUT))
+                except asyncio.TimeoutError:
+                    raise redis.TimeoutError(f"no reply to {args[0]} within {timeout:.1f} s") from None
+            complete = True
+        except redis.ResponseError:
+            complete = True  # an error reply: read in full, the connection is in step
+            raise
+        finally:
+            if not complete:
+                await conn.disconnect(nowait=True)
+        return reply
 
     async def close(self) -> None:
         if self._conn is not None:

@@ -60,30 +60,72 @@ class _Run:
     task: asyncio.Task[Any] | None = None
     launched: bool = False
     started_ms: int = 0
+    thread: threading.Thread | None = None  # the handler thread running a sync handler
+    expired: bool = False  # ran past its ttl (a sync handler's thread is then abandoned)
 
 
 class _ThreadPool:
     """Daemon threads running sync handlers (daemon: a handler stuck past the shutdown deadline cannot keep the
-    process alive; its job was already released back to the queue)."""
+    process alive; its job was already released back to the queue).
+
+    A thread cannot be interrupted: when a handler overruns its job's ttl, :meth:`abandon` starts a thread in its
+    place, so the worker keeps ``size`` threads able to take jobs. The stuck thread is left to finish on its own
+    (its result is dropped) and ends when it comes back, which brings the pool back to its size.
+    """
 
     def __init__(self, size: int, name: str) -> None:
+        self._name = name
         self._tasks: stdqueue.SimpleQueue[Callable[[], None] | None] = stdqueue.SimpleQueue()
-        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(size)]
-        for t in self._threads:
-            t.start()
+        self._lock = threading.Lock()
+        self._started = 0
+        self._abandoned: set[threading.Thread] = set()
+        for _ in range(size):
+            self._add_thread()
+
+    def _add_thread(self) -> None:
+        with self._lock:
+            n = self._started
+            self._started += 1
+        threading.Thread(target=self._work, name=f"{self._name}-{n}", daemon=True).start()
 
     def _work(self) -> None:
+        me = threading.current_thread()
         while True:
             task = self._tasks.get()
             if task is None:
                 return
             task()
+            with self._lock:
+                if me in self._abandoned:
+                    self._abandoned.discard(me)
+                    return
 
     def submit(self, task: Callable[[], None]) -> None:
         self._tasks.put(task)
 
+    def begin(self, run: _Run) -> bool:
+        """On a handler thread, before it runs ``run``'s handler: False if the run expired before it started."""
+        with self._lock:
+            if run.expired:
+                return False
+            run.thread = threading.current_thread()
+            return True
+
+    def abandon(self, run: _Run) -> bool:
+        """``run`` overran its ttl: its thread (if it started) is left behind and another takes its place.
+        Returns whether a thread was abandoned."""
+        with self._lock:
+            run.expired = True
+            if run.thread is None:
+                return False  # never started: it will not start now (begin), no thread is stuck
+            self._abandoned.add(run.thread)
+        self._add_thread()
+        return True
+
     def shutdown(self) -> None:
-        for _ in self._threads:
+        with self._lock:
+            started = self._started
+        for _ in range(started):
             self._tasks.put(None)
 
 
@@ -137,8 +179,9 @@ class Worker:
         self.block_timeout = float(block_timeout)
         self.shutdown_timeout = float(shutdown_timeout)
         self.id = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        #: counters since start: jobs completed, attempts failed, results dropped because the lease was lost
-        self.stats = {"completed": 0, "failed": 0, "lost": 0}
+        #: counters since start: jobs completed, attempts failed, results dropped because the lease was lost, and
+        #: handler threads abandoned because their handler ran past its job's ttl (each replaced by a new thread)
+        self.stats = {"completed": 0, "failed": 0, "lost": 0, "abandoned": 0}
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -690,14 +733,18 @@ class Worker:
         if job.type in self._async_types:
             run.task = self._loop.create_task(self._run_async(run, handler))
         else:
-            assert self._pool is not None
+            pool = self._pool
+            assert pool is not None
             loop = self._loop
             wants_done = job.type in self._done_types
-            self._pool.submit(lambda: self._run_sync(run, handler, wants_done, loop))
+            pool.submit(lambda: self._run_sync(pool, run, handler, wants_done, loop))
 
-    def _run_sync(self, run: _Run, handler: Handler, wants_done: bool, loop: asyncio.AbstractEventLoop) -> None:
+    def _run_sync(self, pool: _ThreadPool, run: _Run, handler: Handler, wants_done: bool,
+                  loop: asyncio.AbstractEventLoop) -> None:
         """On a handler thread: run the job, then hand the outcome to the loop. Outcomes of jobs finishing close
         together travel in one wake-up of the loop rather than one each."""
+        if not pool.begin(run):
+            return  # it ran out of time before a thread took it: its outcome is already recorded
         outcome = _call_handler(run.job, handler, wants_done)
         with self._handoff_lock:
             self._handoff.append((run, outcome))
@@ -728,13 +775,20 @@ class Worker:
         self._finish(run, outcome)
 
     def _expire(self, run: _Run) -> None:
+        """A job ran past its ttl: fail the attempt and give its slot back. An async handler is cancelled; a sync
+        one cannot be interrupted, so its thread is abandoned and another takes its place."""
         if run.finished:
             return
         ttl = run.job.opts.ttl
-        logger.warning("job %s ran past its ttl of %s ms", run.job.id, ttl)
         self._finish(run, ["fail", "TTL exceeded", f"the attempt ran longer than its ttl of {ttl} ms", None])
         if run.task is not None:
+            logger.warning("job %s ran past its ttl of %s ms: its handler is cancelled", run.job.id, ttl)
             run.task.cancel()
+        elif self._pool is not None and self._pool.abandon(run):
+            self.stats["abandoned"] += 1
+            logger.warning("job %s ran past its ttl of %s ms: its handler thread is abandoned (a thread cannot be "
+                           "interrupted; its result will be dropped) and a new thread takes its place",
+                           run.job.id, ttl)
 
     def _finish(self, run: _Run, outcome: list[Any]) -> None:
         """Queue a job's outcome for the next round trip (runs on the loop)."""

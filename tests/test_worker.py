@@ -113,6 +113,41 @@ def test_ttl_fails_a_sync_attempt_that_runs_too_long(queue, worker):
     assert job.failed_attempts[0]["error"] == "TTL exceeded"
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_sync_handler_stuck_past_its_ttl_gives_its_slot_back_and_the_next_jobs_run(queue, worker, caplog,
+                                                                                    concurrency):
+    # Given a worker whose every slot runs a sync handler that cannot be interrupted and overruns its ttl
+    release = threading.Event()
+    ran: list[str] = []
+
+    def stuck(job):
+        release.wait(20)
+        return "too late"
+
+    def quick(job):
+        ran.append(job.id)
+        return "done"
+
+    stuck_jobs = [queue.add("stuck", ttl=200) for _ in range(concurrency)]
+    w = worker({"stuck": stuck, "quick": quick}, concurrency=concurrency)
+    try:
+        for job in stuck_jobs:
+            with pytest.raises(JobFailed, match="TTL exceeded"):
+                job.wait(timeout=10)
+
+        # When more jobs arrive while those threads are still stuck
+        later = [queue.add("quick") for _ in range(2 * concurrency)]
+
+        # Then they run now, on threads that took the stuck ones' places (not after the stuck ones return)
+        assert [job.wait(timeout=5) for job in later] == ["done"] * len(later)
+        assert sorted(ran) == sorted(job.id for job in later)
+        # and the worker says what it gave up: in its stats and its log
+        assert w.stats["abandoned"] == concurrency
+        assert any("abandon" in r.getMessage() for r in caplog.records if r.name.startswith("queuekit"))
+    finally:
+        release.set()
+
+
 def test_ttl_cancels_an_async_handler(queue, worker):
     # Given an async handler that notices being cancelled
     cancelled = threading.Event()
@@ -452,6 +487,27 @@ def test_a_listener_wait_cut_off_before_its_reply_leaves_nothing_behind_for_the_
             await client.aclose()
 
     assert asyncio.run(story()) == ("PONG", 1)
+
+
+def test_a_listener_wait_that_outlasts_its_own_deadline_leaves_no_reply_for_the_next_call(real_redis):
+    # Given a listener's own connection, whose pop the server answers (empty) only after the client gave up on it:
+    # what a worker frozen by SIGSTOP, or an event loop blocked by a handler, sees when it resumes
+    async def story() -> tuple[Any, Any]:
+        client = redis.asyncio.Redis.from_url(real_redis.url, decode_responses=True)
+        lane = AsyncLane(client)
+        assert lane._conn is not None
+        try:
+            # When the pop's deadline passes first (0.2 s, while the server waits 0.6 s before it answers)
+            with pytest.raises(redis.TimeoutError):
+                await lane.call("BLPOP", "qk-test:lane", 0.6, timeout=0.2)
+            await asyncio.sleep(0.8)  # the server's late answer has arrived by now
+            # Then the next calls read their own replies, not the previous call's
+            return await lane.call("ECHO", "mine"), await lane.call("ECHO", "next")
+        finally:
+            await lane.close()
+            await client.aclose()
+
+    assert asyncio.run(story()) == ("mine", "next")
 
 
 def test_an_error_reply_leaves_the_listener_on_its_connection(real_redis):
