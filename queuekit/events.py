@@ -100,7 +100,7 @@ class EventHub:
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             while True:
-                state = check()
+                state = self._check_riding_out_outages(check, deadline)
                 if state is not None:
                     self._let_listeners_run(job_id, flag)
                     return state
@@ -116,6 +116,23 @@ class EventHub:
                     waiters.remove(flag)
                 if not waiters:
                     self._waiters.pop(job_id, None)
+
+    def _check_riding_out_outages(self, check: Callable[[], str | None], deadline: float | None) -> str | None:
+        """``check()``, asked again while Redis cannot answer (a restart, a failover, a server still loading its
+        data) until it does or ``deadline`` (monotonic) passes; then the last error is raised."""
+        pause, warned = 0.05, False
+        while True:
+            try:
+                return check()
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                if deadline is not None and time.monotonic() + pause > deadline:
+                    raise
+                if not warned:
+                    logger.warning("waiting for a job on %s: Redis is not answering (%s); still waiting",
+                                   self.channel, exc)
+                    warned = True
+                time.sleep(pause)
+                pause = min(1.0, pause * 2)
 
     def _let_listeners_run(self, job_id: str, flag: threading.Event, grace: float = 2.0) -> None:
         """Redis may show a job finished a moment before its final event reaches this process: when listeners
