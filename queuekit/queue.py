@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import fakeredis
 import redis
 
-from .connection import (Lane, Request, connect, connect_async, describe_client, is_cluster, is_cluster_url,
+from .connection import (Lane, Request, connect, connect_async, describe_client, is_cluster,
                          resolve_url, twin)
 from .errors import QueuekitError, ValidationError
 from .events import EventHub
@@ -102,13 +102,10 @@ class Queue:
         return self.keys.channel if self.events_enabled else ""
 
     def async_client(self) -> Any:
-        """A ``redis.asyncio`` client to this queue's server."""
+        """A ``redis.asyncio`` client to this queue's server (with connect() timeouts: a dead link ends in an
+        error instead of a wait that never returns)."""
         if self.url:
-            import redis.asyncio
-
-            if is_cluster_url(self.url):
-                return connect_async(self.url)
-            return redis.asyncio.Redis.from_url(self.url, decode_responses=True)
+            return connect_async(self.url)
         return twin(self.client, asyncio=True)
 
     def sync_client(self) -> redis.Redis:

@@ -510,6 +510,23 @@ def test_a_listener_wait_that_outlasts_its_own_deadline_leaves_no_reply_for_the_
     assert asyncio.run(story()) == ("mine", "next")
 
 
+def test_a_workers_connections_give_up_on_a_dead_link_instead_of_waiting_forever(real_redis):
+    # Given a queue on a real server, by URL
+    from queuekit import Queue
+    from queuekit.connection import CONNECT_TIMEOUT, SOCKET_TIMEOUT
+
+    queue = Queue("test", url=real_redis.url)
+
+    # When a worker makes its asyncio client (its loop's round trips and its listener's claims use it)
+    client = queue.async_client()
+    kwargs = client.connection_pool.connection_kwargs
+
+    # Then a reply that never comes, or a server that never accepts, ends in an error within the usual bounds
+    assert kwargs.get("socket_timeout") == SOCKET_TIMEOUT
+    assert kwargs.get("socket_connect_timeout") == CONNECT_TIMEOUT
+    asyncio.run(client.aclose())
+
+
 def test_an_error_reply_leaves_the_listener_on_its_connection(real_redis):
     # Given a listener's own connection
     async def story() -> bool:

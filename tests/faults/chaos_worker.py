@@ -8,6 +8,9 @@ comes from the job's data:
 and keeps a journal (one append-only file per process, one ``os.write`` per line, so a ``kill -9`` loses at most
 the line being written) of what really happened:
 
+    C <job id> <lease token>                    this process received the job from a claim (or a hand-off)
+    S <job id> <lease token>                    a handler run started
+    X <job id> <lease token>                    the job was given back unstarted (shutdown, or its lease lost)
     R <job id> <lease token> ok|fail|cancel     a handler run ended (cancel = ttl timeout cancelled it)
     A <job id> <lease token> <kind> 0|1         the server's answer to the outcome report (1 = accepted)
     F <job id> <lease token> <pid>              this process froze itself (SIGSTOP) holding an unreported outcome
@@ -46,6 +49,7 @@ def main() -> None:
         os.write(fd, (" ".join(str(p) for p in parts) + "\n").encode())
 
     async def work(job: Any) -> dict[str, Any]:
+        note("S", job.id, job._token)
         data = job.data
         try:
             if data.get("slow_first") and job.attempts_made <= 1:
@@ -63,7 +67,13 @@ def main() -> None:
         return {"token": job._token, "worker": job.worker, "started": job.started_at}
 
     class ChaosWorker(Worker):
+        def _start(self, job_id: str, fields: dict[str, str]) -> None:
+            note("C", job_id, fields.get("token", ""))
+            super()._start(job_id, fields)
+
         def _finish(self, run: Any, outcome: list[Any]) -> None:
+            if outcome[0] == "release" and not run.finished:
+                note("X", run.job.id, run.token)
             super()._finish(run, outcome)
             if run.job.data.get("freeze") and outcome[0] == "ok" and not run.lost:
                 try:

@@ -20,7 +20,10 @@ What is checked at the end, from Redis (zsets and each job hash) and the workers
 * no job has two accepted completions (the servers' answers logged by the workers);
 * a job whose handler completed more than once had a lease really expire (a stall or an interruption is in its
   attempt history for each extra run);
-* the frozen worker's late outcome was refused.
+* the frozen worker's late outcome was refused;
+* no job failed without ever running (a handler start in the journals), and none sat active with no handler
+  running it: every job a worker that was never killed or frozen received was started or given back, and no such
+  worker's lease ran out on a job it never received (a claim whose reply it lost).
 """
 
 from __future__ import annotations
@@ -74,21 +77,36 @@ def job_specs(n: int, seed: int = 20261122) -> list[dict[str, Any]]:
     return specs
 
 
-def read_journals(paths: list[Path]) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str, int]]]:
-    runs: list[tuple[str, str, str]] = []
-    acks: list[tuple[str, str, str, int]] = []
-    for path in paths:
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines():
-            parts = line.split()
-            if not parts:
-                continue
-            if parts[0] == "R" and len(parts) == 4:
-                runs.append((parts[1], parts[2], parts[3]))
-            elif parts[0] == "A" and len(parts) == 5:
-                acks.append((parts[1], parts[2], parts[3], int(parts[4])))
-    return runs, acks
+class Journals:
+    """What the workers' journals say (see chaos_worker.py), read once."""
+
+    def __init__(self, pids: dict[Path, int]) -> None:
+        self.runs: list[tuple[str, str, str]] = []
+        self.acks: list[tuple[str, str, str, int]] = []
+        self.claims: dict[int, set[tuple[str, str]]] = defaultdict(set)  # pid -> (job id, token) received
+        self.starts: set[tuple[str, str]] = set()
+        self.given_back: set[tuple[str, str]] = set()
+        for path, pid in pids.items():
+            if path.exists():
+                for line in path.read_text().splitlines():
+                    self._read(line.split(), pid)
+
+    def _read(self, parts: list[str], pid: int) -> None:
+        if len(parts) == 4 and parts[0] == "R":
+            self.runs.append((parts[1], parts[2], parts[3]))
+        elif len(parts) == 5 and parts[0] == "A":
+            self.acks.append((parts[1], parts[2], parts[3], int(parts[4])))
+        elif len(parts) == 3 and parts[0] == "C":
+            self.claims[pid].add((parts[1], parts[2]))
+        elif len(parts) == 3 and parts[0] == "S":
+            self.starts.add((parts[1], parts[2]))
+        elif len(parts) == 3 and parts[0] == "X":
+            self.given_back.add((parts[1], parts[2]))
+
+    def unattended(self, spared: set[int]) -> list[str]:
+        """Jobs a worker that was never killed nor frozen received and neither started nor gave back."""
+        return [f"job {job_id} (token {token}) received by worker pid {pid}, never started nor given back"
+                for pid in spared for job_id, token in sorted(self.claims[pid] - self.starts - self.given_back)]
 
 
 def test_chaos(tmp_path: Path) -> None:
@@ -100,6 +118,8 @@ def test_chaos(tmp_path: Path) -> None:
     server.start()
     procs: dict[int, Any] = {}
     journals: list[Path] = []
+    pids: dict[Path, int] = {}
+    killed: set[int] = set()
     freeze_mark = tmp_path / "freeze.json"
     rng = random.Random(7)
     started = time.monotonic()
@@ -111,6 +131,7 @@ def test_chaos(tmp_path: Path) -> None:
         proc = spawn("chaos_worker.py", server.url, QUEUE, str(journal), str(freeze_mark),
                      log=tmp_path / f"worker-{k}.log")
         procs[proc.pid] = proc
+        pids[journal] = proc.pid
 
     client = server.client(socket_timeout=5, socket_connect_timeout=1)
     try:
@@ -166,6 +187,7 @@ def test_chaos(tmp_path: Path) -> None:
                 if victims:
                     victim = rng.choice(victims)
                     os.kill(victim, signal.SIGKILL)
+                    killed.add(victim)
                     procs.pop(victim).wait(10)
                     kills += 1
                     start_worker()
@@ -188,12 +210,15 @@ def test_chaos(tmp_path: Path) -> None:
         assert all(code == 0 for code in exits.values()), f"workers did not stop cleanly: {exits}"
         procs.clear()
 
-        report = verify(client, queue, ids, journals)
+        spared = set(pids.values()) - killed - {freeze["pid"] if freeze else -1}
+        report = verify(client, queue, ids, Journals(pids), spared)
         checked = time.monotonic() - started
         summary = (f"chaos: jobs={n} complete={report['complete']} failed={report['failed']} kills={kills} "
                    f"restarts={restarts} (down {down:.1f}s) freezes={1 if freeze else 0} "
                    f"handler_runs={report['runs']} reruns_after_expired_lease={report['reruns']} "
                    f"duplicate_completions={report['duplicates']} lost={report['lost']} "
+                   f"failed_without_ever_running={report['never_ran']} "
+                   f"active_without_a_running_handler={report['unattended']} "
                    f"stale_refused={report['stale_refused']} enqueue={enqueued:.1f}s drained={drained:.1f}s "
                    f"checked={checked:.1f}s")
         print("\n" + summary)
@@ -205,6 +230,7 @@ def test_chaos(tmp_path: Path) -> None:
         assert checked < budget, f"the chaos run took {checked:.0f}s, over its {budget}s budget"
         assert report["problems"] == [], "\n".join(report["problems"][:30])
         assert report["lost"] == 0 and report["duplicates"] == 0
+        assert report["never_ran"] == 0 and report["unattended"] == 0
     finally:
         for p in procs.values():
             stop_process(p, timeout=5)
@@ -219,7 +245,7 @@ def safe_counts(queue: Queue) -> Any:
         return f"unavailable ({exc})"
 
 
-def verify(client: redis.Redis, queue: Queue, ids: list[str], journals: list[Path]) -> dict[str, Any]:
+def verify(client: redis.Redis, queue: Queue, ids: list[str], journals: Journals, spared: set[int]) -> dict[str, Any]:
     keys = queue.keys
     complete = set(client.zrange(keys.complete, 0, -1))
     failed = set(client.zrange(keys.failed, 0, -1))
@@ -227,7 +253,9 @@ def verify(client: redis.Redis, queue: Queue, ids: list[str], journals: list[Pat
     elsewhere = set(client.zrange(keys.active, 0, -1))
     for t in queue.types():
         elsewhere |= set(client.zrange(keys.wait(t), 0, -1)) | set(client.zrange(keys.delayed(t), 0, -1))
-    runs, acks = read_journals(journals)
+    runs, acks = journals.runs, journals.acks
+    started_ids = {job_id for job_id, _token in journals.starts}
+    received = {pid: {job_id for job_id, _token in claims} for pid, claims in journals.claims.items()}
     ok_runs: dict[str, Counter[str]] = defaultdict(Counter)
     for job_id, token, kind in runs:
         if kind == "ok":
@@ -240,8 +268,9 @@ def verify(client: redis.Redis, queue: Queue, ids: list[str], journals: list[Pat
         elif not applied:
             stale_refused += 1
 
-    problems: list[str] = []
-    lost = duplicates = reruns = 0
+    problems: list[str] = journals.unattended(spared)
+    unattended = len(problems)
+    lost = duplicates = reruns = never_ran = 0
     done = {"complete": 0, "failed": 0}
     for at in range(0, len(ids), 1000):
         chunk = ids[at:at + 1000]
@@ -260,7 +289,16 @@ def verify(client: redis.Redis, queue: Queue, ids: list[str], journals: list[Pat
                                 f"failed={job_id in failed} other line={job_id in elsewhere}")
                 continue
             done[state] += 1
-            expired = sum(1 for e in errs if json.loads(e).get("kind") in ("stalled", "interrupted"))
+            history = [json.loads(e) for e in errs]
+            expired = sum(1 for e in history if e.get("kind") in ("stalled", "interrupted"))
+            if state == "failed" and job_id not in started_ids:
+                never_ran += 1
+                problems.append(f"job {job_id}: failed ({error}) without a handler ever starting")
+            for pid in stalled_by_spared(history, spared):
+                if job_id not in received.get(pid, set()):
+                    unattended += 1
+                    problems.append(f"job {job_id}: its lease ran out at worker pid {pid}, which never received "
+                                    "it (a claim whose reply was lost)")
             n_ok = sum(ok_runs[job_id].values())
             if state == "complete":
                 res = json.loads(result)
@@ -286,4 +324,17 @@ def verify(client: redis.Redis, queue: Queue, ids: list[str], journals: list[Pat
                     problems.append(f"job {job_id}: handler completed {n_ok} times with only {expired} expired "
                                     f"leases or interruptions in its history")
     return {"complete": done["complete"], "failed": done["failed"], "lost": lost, "duplicates": duplicates,
+            "never_ran": never_ran, "unattended": unattended,
             "runs": len(runs), "reruns": reruns, "problems": problems, "acks": acks, "stale_refused": stale_refused}
+
+
+def stalled_by_spared(history: list[dict[str, Any]], spared: set[int]) -> list[int]:
+    """The pids of workers never killed nor frozen that a job's stalls name ("worker host:pid:x lost the job")."""
+    pids = []
+    for entry in history:
+        words = str(entry.get("error", "")).split()
+        if entry.get("kind") == "stalled" and len(words) > 1 and words[0] == "worker":
+            parts = words[1].rsplit(":", 2)
+            if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) in spared:
+                pids.append(int(parts[1]))
+    return pids

@@ -136,11 +136,16 @@ def test_soak(tmp_path: Path) -> None:
             stop_process(p, timeout=20)
         assert [p.returncode for p in procs] == [0] * WORKERS, "workers did not stop cleanly"
 
+        # no worker dies here, so a stall (a lease run out) means a job sat active with no handler running it; the
+        # sweep logs each one (and each job handed to a worker that never took it)
+        logs = "".join((tmp_path / f"worker-{k}.log").read_text(errors="replace") for k in range(WORKERS))
+        unattended = logs.count("stalled (its worker stopped answering)") + logs.count("never took it")
         r_flat = last_mem <= warm_mem * 1.15 + (1 << 20)
         worker_figures = [(pid, *flat(samples, 0.03, 1 << 20)) for pid, samples in rss.items()]
         mib = 1 << 20
         summary = (f"soak: jobs={n} in {elapsed:.1f}s ({n / elapsed:.0f}/s) longest_line={longest} "
-                   f"failed={counts['failed']} kept_complete={kept} keys_left={key_count} "
+                   f"failed={counts['failed']} failed_without_ever_running={counts['failed']} "
+                   f"active_without_a_running_handler={unattended} kept_complete={kept} keys_left={key_count} "
                    f"redis_used_memory settled after warm-up={warm_mem / mib:.2f}MiB (kept {warm_kept}) "
                    f"at the end={last_mem / mib:.2f}MiB ({(last_mem / warm_mem - 1) * 100 if warm_mem else 0:+.1f}%) "
                    f"worker_rss " + " ".join(f"{lv / mib:.2f}->{lq / mib:.2f}MiB({(lq / lv - 1) * 100 if lv else 0:+.1f}%)"
@@ -148,6 +153,7 @@ def test_soak(tmp_path: Path) -> None:
                    + f" rss_samples={min(len(v) for v in rss.values())}")
         print("\n" + summary)
         assert counts["inactive"] == counts["active"] == counts["delayed"] == counts["failed"] == 0, counts
+        assert unattended == 0, f"{unattended} jobs sat active with no handler running them: {summary}"
         assert kept <= 1000, f"retention kept {kept} complete jobs (default: 1,000)"
         assert key_count < 1100, f"{key_count} keys left in Redis: retention does not bound it"
         assert longest <= LOW_WATER + BATCH, f"the line grew to {longest}"
