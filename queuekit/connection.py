@@ -18,8 +18,8 @@ import redis.cluster
 
 from .errors import ConnectionFailed
 
-__all__ = ["connect", "connect_async", "embedded_server", "use_embedded_server", "mask_url", "resolve_url",
-           "is_cluster", "is_cluster_url", "Lane", "AsyncLane", "Request"]
+__all__ = ["connect", "connect_async", "embedded_server", "use_embedded_server", "pin_embedded_server", "mask_url",
+           "resolve_url", "is_cluster", "is_cluster_url", "Lane", "AsyncLane", "Request"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ SOCKET_TIMEOUT = 30.0
 
 _lock = threading.Lock()
 _server: fakeredis.FakeServer | None = None
+_pinned = False  # while True, a call without a URL uses the embedded server whatever REDIS_URL says
 
 
 def embedded_server() -> fakeredis.FakeServer:
@@ -49,9 +50,24 @@ def use_embedded_server(server: fakeredis.FakeServer | None) -> fakeredis.FakeSe
         return previous
 
 
+def pin_embedded_server(pinned: bool) -> bool:
+    """While pinned, a call without an explicit URL uses the embedded server even if ``REDIS_URL`` is set: a test's
+    own server (``testing.fresh_server``) must never be swapped for a real Redis the environment names. Returns the
+    previous setting."""
+    global _pinned
+    with _lock:
+        previous, _pinned = _pinned, pinned
+        return previous
+
+
 def resolve_url(url: str | None = None) -> str | None:
-    """The URL queuekit will use: ``url``, else ``REDIS_URL``, else None for the embedded server."""
-    return url or os.environ.get("REDIS_URL") or None
+    """The URL queuekit will use: ``url``, else ``REDIS_URL``, else None for the embedded server (always None
+    without ``url`` while the embedded server is pinned)."""
+    if url:
+        return url
+    if _pinned:
+        return None
+    return os.environ.get("REDIS_URL") or None
 
 
 def mask_url(url: str) -> str:

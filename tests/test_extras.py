@@ -107,6 +107,49 @@ def test_qk_fixtures_used_directly(qk_queue, qk_worker):
     assert qk_queue.add("t").wait(timeout=5) == "ok"
 
 
+@pytest.mark.slow
+@pytest.mark.realredis
+def test_the_qk_fixtures_use_their_own_server_whatever_redis_url_says(pytester, real_redis):
+    # Given REDIS_URL pointing at a real Redis (database 1, empty), and a user's tests where the application code
+    # makes its own Queue without a URL, as production code does
+    assert os.environ["REDIS_URL"] == real_redis.url
+    pytester.makepyfile(test_user="""
+        from queuekit import Queue, connect
+
+        def signup(email):  # the user's application code
+            return Queue("test").add("welcome", {"to": email})
+
+        def test_signup_queues_a_welcome_email(qk_server):
+            signup("ada@example.org")
+            assert Queue("test").counts()["inactive"] == 1
+            assert connect().smembers("qk:queues") == {"test"}
+
+        def test_the_worker_sends_it(qk_queue, qk_worker):
+            qk_worker({"welcome": lambda job: "sent to " + job.data["to"]})
+            assert signup("alan@example.org").wait(timeout=5) == "sent to alan@example.org"
+    """)
+
+    # When pytest runs them
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+
+    # Then nothing was written to the real Redis, and they pass on the fixtures' server
+    assert real_redis.keys() == set()
+    result.assert_outcomes(passed=2)
+
+
+def test_inside_qk_server_a_queue_without_url_ignores_redis_url(qk_server, monkeypatch):
+    # Given REDIS_URL naming a server nobody listens on
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/0")
+
+    # When a queue is made and used without a URL
+    job = queuekit.Queue("mine").add("t", {"n": 1})
+
+    # Then the job is on the test's own server
+    on_the_server = queuekit.Queue("mine", client=fakeredis.FakeRedis(server=qk_server, decode_responses=True))
+    assert on_the_server.get_job(job.id).data == {"n": 1}
+    assert queuekit.connect().smembers("qk:queues") == {"mine"}
+
+
 # ---- the OpenPaaS registry and the scriptr.io script queue ----------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
