@@ -302,6 +302,9 @@ class Lane:
     calls in a row that it did not shorten, the lane stops polling for the next :attr:`SPIN_REST` calls, then tries
     again. The request, the reply and every error are the same either way; only how the caller waits differs.
 
+    :attr:`connects` counts the connections the lane opened (reconnections included): a new one may face a
+    restarted, empty server.
+
     Only for a plain ``redis.Redis`` client: :meth:`for_client` returns None for the embedded server and for a
     Redis Cluster, whose own clients are used as they are.
     """
@@ -328,6 +331,7 @@ class Lane:
         self._polled: Any = None
         self._misses = 0  # calls in a row whose reply outlasted the poll
         self._rest = 0  # calls left that block without polling
+        self.connects = 0
 
     @classmethod
     def for_client(cls, client: Any) -> Lane | None:
@@ -405,6 +409,7 @@ class Lane:
         conn = self._conn
         if conn is None or self._pid != os.getpid():
             conn = self._conn = self._pool.make_connection()
+            self._conn.register_connect_callback(self._connected)
             self._pid = os.getpid()
             self._pending = False
         elif self._pending:
@@ -418,6 +423,9 @@ class Lane:
             except (redis.ConnectionError, OSError):
                 conn.disconnect()
         return conn
+
+    def _connected(self, conn: Any) -> None:
+        self.connects += 1
 
     def close(self) -> None:
         with self._lock:

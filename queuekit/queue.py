@@ -89,7 +89,7 @@ class Queue:
         self.max_data_bytes = max_data_bytes
         self.retention = {"complete": (keep_complete, keep_complete_age), "failed": (keep_failed, keep_failed_age)}
         self.backoffs: dict[str, Callable[[int, int], float]] = {}
-        self._registered = False
+        self._registered: int | None = None  # the lane's connection count when the name was last listed
         self._lane: Lane | None | bool = False  # made on first add
         self._requests: dict[str, tuple[str, Request]] = {}  # job type -> (channel, add.lua's request on the lane)
         self._test_mode = test_mode_for(name)  # shared by every Queue of this name in the process
@@ -135,9 +135,13 @@ class Queue:
         return self._test_mode
 
     def _register_queue(self) -> None:
-        if not self._registered:
+        """List the name in the set of queue names (``queuekit info`` reads it) after the first add, and again after
+        an add that opened a new connection: a Redis restarted without persistence has lost the set."""
+        lane = self._lane
+        connects = lane.connects if isinstance(lane, Lane) else 0
+        if connects != self._registered:
             self.client.sadd(QUEUES, self.name)
-            self._registered = True
+            self._registered = connects
 
     # ---- creating jobs ---------------------------------------------------------------------------------------
 
@@ -223,7 +227,6 @@ class Queue:
                 args += [job.custom_id or "", job.opts.delay, job.opts.priority]
                 for item in fields.items():
                     args += item
-            self._register_queue()
             reply = self._add(job_type, args)
             if reply.__class__ is str:  # the id alone: stored in line (else [id, state] or [id, "", "active"])
                 reply = [reply, ""]
@@ -269,7 +272,6 @@ class Queue:
                 datas.append(data)
             for t in types:
                 keys += self.keys.lines(t)
-            self._register_queue()
             # one group and counter ids only (the usual batch): each job travels as its data alone
             per_job = 3 if custom or len(groups) > 1 else 1
             if per_job == 3:
@@ -278,6 +280,7 @@ class Queue:
             # the reply names the first counter id and the duplicates: every other id follows from the batch order
             next_id = int(reply[0])
             existing = {int(reply[n]) - 1: reply[n + 1] for n in range(1, len(reply), 2)}
+        self._register_queue()
         for n, job in enumerate(jobs):
             job.created_at = now
             if single:
@@ -509,7 +512,7 @@ class Queue:
         if batch:
             deleted += self.client.delete(*batch)
         self.client.srem(QUEUES, self.name)
-        self._registered = False
+        self._registered = None
         return int(deleted)
 
     def workers(self) -> list[dict[str, Any]]:
