@@ -55,6 +55,17 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+def _live_workers(seen: list[Any], descriptions: list[Any]) -> list[dict[str, Any]]:
+    """The descriptions still present of the workers ``seen`` (id, last heartbeat ms), each with its last_seen."""
+    out = []
+    for (_worker_id, last_seen), raw in zip(seen, descriptions):
+        if raw:
+            info = json.loads(raw)
+            info["last_seen"] = int(last_seen)
+            out.append(info)
+    return out
+
+
 class Queue:
     """A named queue of jobs of any number of types (Kue's model: the job *type* picks the handler).
 
@@ -390,9 +401,7 @@ class Queue:
         """How many jobs are in each state (optionally of one type)."""
         types = [type] if type is not None else self.types()
         pipe = self.client.pipeline(transaction=False)
-        for t in types:
-            pipe.zcard(self.keys.wait(t))
-            pipe.zcard(self.keys.delayed(t))
+        self._ask_waiting(pipe, types)
         for key in (self.keys.active, self.keys.complete, self.keys.failed):
             pipe.zcard(key)
         replies = pipe.execute()
@@ -404,6 +413,12 @@ class Queue:
             for state in ("active", "complete", "failed"):
                 counts[state] = len(self._ids(state, type, 0, None))
         return {s: counts[s] for s in STATES}
+
+    def _ask_waiting(self, pipe: Any, types: list[str]) -> None:
+        """Queue, for each type, how many of its jobs are in line and how many are delayed (two replies a type)."""
+        for t in types:
+            pipe.zcard(self.keys.wait(t))
+            pipe.zcard(self.keys.delayed(t))
 
     def _line(self, state: str, type: str | None) -> list[str]:
         if state in ("inactive", "delayed"):
@@ -516,17 +531,35 @@ class Queue:
         return int(deleted)
 
     def workers(self) -> list[dict[str, Any]]:
-        """The workers that reported a heartbeat recently: id, host, pid, types, concurrency, last_seen (ms)."""
-        horizon = now_ms() - 60_000
-        ids = self.client.zrangebyscore(self.keys.workers, horizon, "+inf", withscores=True)
-        out = []
-        for worker_id, seen in ids:
-            raw = self.client.get(self.keys.worker(worker_id))
-            if raw:
-                info = json.loads(raw)
-                info["last_seen"] = int(seen)
-                out.append(info)
-        return out
+        """The live workers: id, host, pid, types, concurrency, running, counters, last_seen (ms). A worker is live
+        until it stops or its last heartbeat is two leases old (then it is taken for dead). Two round trips."""
+        seen = self.client.zrange(self.keys.workers, 0, -1, withscores=True)
+        pipe = self.client.pipeline(transaction=False)
+        self._ask_descriptions(pipe, seen)
+        return _live_workers(seen, pipe.execute())
+
+    def unserved(self) -> dict[str, int]:
+        """``{type: jobs waiting}`` for the job types with jobs waiting (in line or delayed) that no live worker
+        serves: they wait until a worker for their type starts. Two round trips whatever the number of types and
+        workers; never called by an add or a worker."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.smembers(self.keys.types)
+        pipe.zrange(self.keys.workers, 0, -1, withscores=True)
+        names, seen = pipe.execute()
+        types = sorted(names)
+        pipe = self.client.pipeline(transaction=False)
+        self._ask_waiting(pipe, types)
+        self._ask_descriptions(pipe, seen)
+        replies = pipe.execute()
+        lines = 2 * len(types)
+        served = {t for info in _live_workers(seen, replies[lines:]) for t in info.get("types", ())}
+        waiting = {t: replies[2 * n] + replies[2 * n + 1] for n, t in enumerate(types)}
+        return {t: n for t, n in waiting.items() if n and t not in served}
+
+    def _ask_descriptions(self, pipe: Any, seen: list[Any]) -> None:
+        """Queue a GET of each worker's description (gone once the worker stopped or was taken for dead)."""
+        for worker_id, _ in seen:
+            pipe.get(self.keys.worker(worker_id))
 
     # ---- events -----------------------------------------------------------------------------------------------
 
@@ -600,7 +633,8 @@ class Queue:
         return queue_html(self)
 
     def watch(self, interval: float = 0.5, duration: float | None = None) -> Any:
-        """Show a live view of the counts and the active jobs' progress in a notebook (see display.watch)."""
+        """Show a live view of the counts, the waiting job types no live worker serves and the active jobs'
+        progress in a notebook (see display.watch)."""
         from .display import watch
 
         return watch(self, interval=interval, duration=duration)

@@ -4,6 +4,7 @@ script queue, the command line, connecting, the pub/sub helper, and the notebook
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import socket
@@ -231,6 +232,32 @@ def test_queuekit_info_prints_counts_and_live_workers(backend, shared_url, queue
     assert out.returncode == 0, out.stderr
     assert "test: inactive 1  active 0  delayed 1  complete 1  failed 0" in out.stdout
     assert f"worker {w.id}" in out.stdout and "types t" in out.stdout
+
+
+@pytest.mark.slow
+def test_queuekit_info_flags_waiting_jobs_no_live_worker_serves(backend, shared_url, queue, worker):
+    # Given a queue with two reports waiting and no worker at all
+    queue.add("report")
+    queue.add("report")
+
+    # Then `queuekit info` says no live worker serves them
+    out = _cli("info", url=shared_url)
+    assert out.returncode == 0, out.stderr
+    assert "  no live workers\n  no live worker serves: report (2 waiting)\n" in out.stdout, out.stdout
+
+    # When a worker serving email reports in, with an email delayed for later
+    w = worker({"email": lambda job: "sent"})
+    queue.add("email", delay=60_000)
+    wait_until(queue.workers, message="the worker reporting in")
+
+    # Then only the reports are flagged, in the text and in the JSON output
+    out = _cli("info", url=shared_url)
+    assert "  no live worker serves: report (2 waiting)\n" in out.stdout and "email (" not in out.stdout, out.stdout
+    out = _cli("info", "--json", url=shared_url)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)["test"]
+    assert report["unserved"] == {"report": 2} and [info["id"] for info in report["workers"]] == [w.id]
+    assert report["counts"]["inactive"] == 2 and report["counts"]["delayed"] == 1 and report["paused"] is False
 
 
 @pytest.mark.slow

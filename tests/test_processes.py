@@ -118,6 +118,24 @@ def test_a_job_whose_workers_die_more_often_than_max_stalls_fails_with_the_reaso
     assert [a["kind"] for a in job.failed_attempts] == ["stalled", "stalled"]
 
 
+@pytest.mark.timeout(60)
+def test_a_type_whose_only_worker_died_is_flagged_once_its_heartbeat_expires(backend, shared_url, spawn):
+    # Given a delayed job of type slow, and a worker process serving slow (lease 1 s) that has reported in
+    queue = make_queue(backend)
+    queue.add("slow", delay=600_000)
+    proc = spawn(shared_url, "--types", "slow", "--lease", "1")
+    wait_until(queue.workers, timeout=30, message="the worker reporting in")
+    assert queue.unserved() == {}
+
+    # When the worker dies without a word
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(5)
+
+    # Then, once its heartbeat has expired (two leases), nobody serves slow any more
+    wait_until(lambda: queue.unserved() == {"slow": 1}, timeout=10, message="slow flagged as unserved")
+    assert queue.workers() == []
+
+
 # ---- four workers drain 20,000 jobs -----------------------------------------------------------------------------
 
 #: jobs drained by four worker processes, on both backends. Measured on this 2-core machine: about 11 s on the real
