@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import queue as stdqueue
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .queue import Queue
 
 __all__ = ["main"]
 
@@ -61,8 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", "-v", action="store_true")
     p.set_defaults(func=cmd_worker)
 
-    p = sub.add_parser("info", help="counts per state of each queue, and live workers")
+    p = sub.add_parser("info", help="counts per state of each queue, live workers, job types no live worker serves")
     p.add_argument("--queue", action="append", help="only this queue (repeatable)")
+    p.add_argument("--json", action="store_true", help="one JSON object: queue name -> paused, counts, workers, "
+                                                       "unserved ({type: jobs waiting})")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("jobs", help="list the jobs of a queue in a state")
@@ -167,23 +173,35 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     client = connect(args.url)
     names = args.queue or sorted(client.smembers(QUEUES))
-    if not names:
-        print("no queues yet")
+    reports = {name: _report(Queue(name, client=client)) for name in names}
+    if args.json:
+        print(json.dumps(reports, indent=2))
         return 0
-    for name in names:
-        queue = Queue(name, client=client)
-        counts = queue.counts()
-        paused = " (paused)" if queue.paused else ""
-        print(f"{name}{paused}: " + "  ".join(f"{state} {n}" for state, n in counts.items()))
-        workers = queue.workers()
-        for w in workers:
-            age = (time.time() * 1000 - w["last_seen"]) / 1000
-            print(f"  worker {w['id']}  types {','.join(w['types'])}  concurrency {w['concurrency']}  "
-                  f"running {w['running']}  completed {w['completed']}  failed {w['failed']}  "
-                  f"seen {age:.1f}s ago")
-        if not workers:
-            print("  no live workers")
+    if not reports:
+        print("no queues yet")
+    for name, report in reports.items():
+        _print_report(name, report)
     return 0
+
+
+def _report(queue: Queue) -> dict[str, Any]:
+    """What ``queuekit info`` says about one queue."""
+    return {"paused": queue.paused, "counts": queue.counts(), "workers": queue.workers(),
+            "unserved": queue.unserved()}
+
+
+def _print_report(name: str, report: dict[str, Any]) -> None:
+    paused = " (paused)" if report["paused"] else ""
+    print(f"{name}{paused}: " + "  ".join(f"{state} {n}" for state, n in report["counts"].items()))
+    for w in report["workers"]:
+        age = (time.time() * 1000 - w["last_seen"]) / 1000
+        print(f"  worker {w['id']}  types {','.join(w['types'])}  concurrency {w['concurrency']}  "
+              f"running {w['running']}  completed {w['completed']}  failed {w['failed']}  "
+              f"seen {age:.1f}s ago")
+    if not report["workers"]:
+        print("  no live workers")
+    if report["unserved"]:
+        print("  no live worker serves: " + ", ".join(f"{t} ({n} waiting)" for t, n in report["unserved"].items()))
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:

@@ -21,8 +21,8 @@ import redis.cluster
 
 from .errors import ConnectionFailed
 
-__all__ = ["connect", "connect_async", "embedded_server", "use_embedded_server", "mask_url", "resolve_url",
-           "is_cluster", "is_cluster_url", "Lane", "AsyncLane", "Request"]
+__all__ = ["connect", "connect_async", "embedded_server", "use_embedded_server", "pin_embedded_server", "mask_url",
+           "resolve_url", "is_cluster", "is_cluster_url", "Lane", "AsyncLane", "Request"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ SOCKET_TIMEOUT = 30.0
 
 _lock = threading.Lock()
 _server: fakeredis.FakeServer | None = None
+_pinned = False  # while True, a call without a URL uses the embedded server whatever REDIS_URL says
 
 
 def embedded_server() -> fakeredis.FakeServer:
@@ -52,9 +53,24 @@ def use_embedded_server(server: fakeredis.FakeServer | None) -> fakeredis.FakeSe
         return previous
 
 
+def pin_embedded_server(pinned: bool) -> bool:
+    """While pinned, a call without an explicit URL uses the embedded server even if ``REDIS_URL`` is set: a test's
+    own server (``testing.fresh_server``) must never be swapped for a real Redis the environment names. Returns the
+    previous setting."""
+    global _pinned
+    with _lock:
+        previous, _pinned = _pinned, pinned
+        return previous
+
+
 def resolve_url(url: str | None = None) -> str | None:
-    """The URL queuekit will use: ``url``, else ``REDIS_URL``, else None for the embedded server."""
-    return url or os.environ.get("REDIS_URL") or None
+    """The URL queuekit will use: ``url``, else ``REDIS_URL``, else None for the embedded server (always None
+    without ``url`` while the embedded server is pinned)."""
+    if url:
+        return url
+    if _pinned:
+        return None
+    return os.environ.get("REDIS_URL") or None
 
 
 def mask_url(url: str) -> str:
@@ -289,6 +305,9 @@ class Lane:
     calls in a row that it did not shorten, the lane stops polling for the next :attr:`SPIN_REST` calls, then tries
     again. The request, the reply and every error are the same either way; only how the caller waits differs.
 
+    :attr:`connects` counts the connections the lane opened (reconnections included): a new one may face a
+    restarted, empty server.
+
     Only for a plain ``redis.Redis`` client: :meth:`for_client` returns None for the embedded server and for a
     Redis Cluster, whose own clients are used as they are.
     """
@@ -315,6 +334,7 @@ class Lane:
         self._polled: Any = None
         self._misses = 0  # calls in a row whose reply outlasted the poll
         self._rest = 0  # calls left that block without polling
+        self.connects = 0
 
     @classmethod
     def for_client(cls, client: Any) -> Lane | None:
@@ -392,6 +412,7 @@ class Lane:
         conn = self._conn
         if conn is None or self._pid != os.getpid():
             conn = self._conn = self._pool.make_connection()
+            self._conn.register_connect_callback(self._connected)
             self._pid = os.getpid()
             self._pending = False
         elif self._pending:
@@ -405,6 +426,9 @@ class Lane:
             except (redis.ConnectionError, OSError):
                 conn.disconnect()
         return conn
+
+    def _connected(self, conn: Any) -> None:
+        self.connects += 1
 
     def close(self) -> None:
         with self._lock:

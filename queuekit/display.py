@@ -44,7 +44,8 @@ def _badge(state: Any) -> str:
 
 
 def queue_html(queue: Queue, active_jobs: int = 10) -> str:
-    """The queue's counts per state (and the progress of its first active jobs)."""
+    """The queue's counts per state, a warning naming the waiting job types no live worker serves, and the progress
+    of its first active jobs."""
     counts = queue.counts()
     rows = "".join(f'<tr><td style="{_CELL}">{_badge(state)}</td><td style="{_CELL}">{n}</td></tr>'
                    for state, n in counts.items())
@@ -52,9 +53,18 @@ def queue_html(queue: Queue, active_jobs: int = 10) -> str:
     jobs = "".join(f'<tr><td style="{_CELL}">#{_esc(j.id)}</td><td style="{_CELL}">{_esc(j.type)}</td>'
                    f'<td style="{_CELL}">{_bar(j.percent)}</td></tr>' for j in active)
     paused = " (paused)" if queue.paused else ""
-    return (f'<div><b>Queue {_esc(queue.name)}</b>{paused}<table style="{_TABLE}">{rows}</table>'
+    return (f'<div><b>Queue {_esc(queue.name)}</b>{paused}{_unserved_html(queue.unserved())}'
+            f'<table style="{_TABLE}">{rows}</table>'
             + (f'<table style="{_TABLE}"><tr><th style="{_CELL}">active job</th><th style="{_CELL}">type</th>'
                f'<th style="{_CELL}">progress</th></tr>{jobs}</table>' if jobs else "") + "</div>")
+
+
+def _unserved_html(unserved: dict[str, int]) -> str:
+    """A warning naming the job types that have jobs waiting and no live worker to run them ("" if none)."""
+    if not unserved:
+        return ""
+    types = ", ".join(f"{_esc(t)} ({n} waiting)" for t, n in unserved.items())
+    return f'<div style="color:{_COLORS["failed"]}">no live worker serves: {types}</div>'
 
 
 def job_html(job: Job) -> str:
@@ -83,8 +93,10 @@ def worker_html(worker: Worker) -> str:
     return f'<table style="{_TABLE}">{body}</table>'
 
 
-def watch(queue: Queue, interval: float = 0.5, duration: float | None = None, until_idle: bool = True) -> dict[str, int]:
-    """Show the queue's counts and active jobs' progress, refreshed in place every ``interval`` seconds.
+def watch(queue: Queue, interval: float = 0.5, duration: float | None = None,
+          until_idle: bool = True) -> dict[str, int]:
+    """Show the queue's counts, the waiting job types no live worker serves and the active jobs' progress, refreshed
+    in place every ``interval`` seconds.
 
     Stops after ``duration`` seconds, or (``until_idle``) once nothing is waiting, delayed or running. Returns the
     last counts. Outside a notebook it simply waits and returns the counts.

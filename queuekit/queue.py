@@ -55,6 +55,17 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+def _live_workers(seen: list[Any], descriptions: list[Any]) -> list[dict[str, Any]]:
+    """The descriptions still present of the workers ``seen`` (id, last heartbeat ms), each with its last_seen."""
+    out = []
+    for (_worker_id, last_seen), raw in zip(seen, descriptions):
+        if raw:
+            info = json.loads(raw)
+            info["last_seen"] = int(last_seen)
+            out.append(info)
+    return out
+
+
 class Queue:
     """A named queue of jobs of any number of types (Kue's model: the job *type* picks the handler).
 
@@ -89,7 +100,7 @@ class Queue:
         self.max_data_bytes = max_data_bytes
         self.retention = {"complete": (keep_complete, keep_complete_age), "failed": (keep_failed, keep_failed_age)}
         self.backoffs: dict[str, Callable[[int, int], float]] = {}
-        self._registered = False
+        self._registered: int | None = None  # the lane's connection count when the name was last listed
         self._lane: Lane | None | bool = False  # made on first add
         self._requests: dict[str, tuple[str, Request]] = {}  # job type -> (channel, add.lua's request on the lane)
         self._test_mode = test_mode_for(name)  # shared by every Queue of this name in the process
@@ -132,9 +143,13 @@ class Queue:
         return self._test_mode
 
     def _register_queue(self) -> None:
-        if not self._registered:
+        """List the name in the set of queue names (``queuekit info`` reads it) after the first add, and again after
+        an add that opened a new connection: a Redis restarted without persistence has lost the set."""
+        lane = self._lane
+        connects = lane.connects if isinstance(lane, Lane) else 0
+        if connects != self._registered:
             self.client.sadd(QUEUES, self.name)
-            self._registered = True
+            self._registered = connects
 
     # ---- creating jobs ---------------------------------------------------------------------------------------
 
@@ -220,7 +235,6 @@ class Queue:
                 args += [job.custom_id or "", job.opts.delay, job.opts.priority]
                 for item in fields.items():
                     args += item
-            self._register_queue()
             reply = self._add(job_type, args)
             if reply.__class__ is str:  # the id alone: stored in line (else [id, state] or [id, "", "active"])
                 reply = [reply, ""]
@@ -266,7 +280,6 @@ class Queue:
                 datas.append(data)
             for t in types:
                 keys += self.keys.lines(t)
-            self._register_queue()
             # one group and counter ids only (the usual batch): each job travels as its data alone
             per_job = 3 if custom or len(groups) > 1 else 1
             if per_job == 3:
@@ -275,6 +288,7 @@ class Queue:
             # the reply names the first counter id and the duplicates: every other id follows from the batch order
             next_id = int(reply[0])
             existing = {int(reply[n]) - 1: reply[n + 1] for n in range(1, len(reply), 2)}
+        self._register_queue()
         for n, job in enumerate(jobs):
             job.created_at = now
             if single:
@@ -384,9 +398,7 @@ class Queue:
         """How many jobs are in each state (optionally of one type)."""
         types = [type] if type is not None else self.types()
         pipe = self.client.pipeline(transaction=False)
-        for t in types:
-            pipe.zcard(self.keys.wait(t))
-            pipe.zcard(self.keys.delayed(t))
+        self._ask_waiting(pipe, types)
         for key in (self.keys.active, self.keys.complete, self.keys.failed):
             pipe.zcard(key)
         replies = pipe.execute()
@@ -398,6 +410,12 @@ class Queue:
             for state in ("active", "complete", "failed"):
                 counts[state] = len(self._ids(state, type, 0, None))
         return {s: counts[s] for s in STATES}
+
+    def _ask_waiting(self, pipe: Any, types: list[str]) -> None:
+        """Queue, for each type, how many of its jobs are in line and how many are delayed (two replies a type)."""
+        for t in types:
+            pipe.zcard(self.keys.wait(t))
+            pipe.zcard(self.keys.delayed(t))
 
     def _line(self, state: str, type: str | None) -> list[str]:
         if state in ("inactive", "delayed"):
@@ -506,21 +524,39 @@ class Queue:
         if batch:
             deleted += self.client.delete(*batch)
         self.client.srem(QUEUES, self.name)
-        self._registered = False
+        self._registered = None
         return int(deleted)
 
     def workers(self) -> list[dict[str, Any]]:
-        """The workers that reported a heartbeat recently: id, host, pid, types, concurrency, last_seen (ms)."""
-        horizon = now_ms() - 60_000
-        ids = self.client.zrangebyscore(self.keys.workers, horizon, "+inf", withscores=True)
-        out = []
-        for worker_id, seen in ids:
-            raw = self.client.get(self.keys.worker(worker_id))
-            if raw:
-                info = json.loads(raw)
-                info["last_seen"] = int(seen)
-                out.append(info)
-        return out
+        """The live workers: id, host, pid, types, concurrency, running, counters, last_seen (ms). A worker is live
+        until it stops or its last heartbeat is two leases old (then it is taken for dead). Two round trips."""
+        seen = self.client.zrange(self.keys.workers, 0, -1, withscores=True)
+        pipe = self.client.pipeline(transaction=False)
+        self._ask_descriptions(pipe, seen)
+        return _live_workers(seen, pipe.execute())
+
+    def unserved(self) -> dict[str, int]:
+        """``{type: jobs waiting}`` for the job types with jobs waiting (in line or delayed) that no live worker
+        serves: they wait until a worker for their type starts. Two round trips whatever the number of types and
+        workers; never called by an add or a worker."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.smembers(self.keys.types)
+        pipe.zrange(self.keys.workers, 0, -1, withscores=True)
+        names, seen = pipe.execute()
+        types = sorted(names)
+        pipe = self.client.pipeline(transaction=False)
+        self._ask_waiting(pipe, types)
+        self._ask_descriptions(pipe, seen)
+        replies = pipe.execute()
+        lines = 2 * len(types)
+        served = {t for info in _live_workers(seen, replies[lines:]) for t in info.get("types", ())}
+        waiting = {t: replies[2 * n] + replies[2 * n + 1] for n, t in enumerate(types)}
+        return {t: n for t, n in waiting.items() if n and t not in served}
+
+    def _ask_descriptions(self, pipe: Any, seen: list[Any]) -> None:
+        """Queue a GET of each worker's description (gone once the worker stopped or was taken for dead)."""
+        for worker_id, _ in seen:
+            pipe.get(self.keys.worker(worker_id))
 
     # ---- events -----------------------------------------------------------------------------------------------
 
@@ -594,7 +630,8 @@ class Queue:
         return queue_html(self)
 
     def watch(self, interval: float = 0.5, duration: float | None = None) -> Any:
-        """Show a live view of the counts and the active jobs' progress in a notebook (see display.watch)."""
+        """Show a live view of the counts, the waiting job types no live worker serves and the active jobs'
+        progress in a notebook (see display.watch)."""
         from .display import watch
 
         return watch(self, interval=interval, duration=duration)

@@ -2,7 +2,8 @@
 
 The fixtures are available to any project that installs queuekit (pytest plugin ``queuekit``):
 
-* ``qk_server``: a fresh, empty embedded server for the test; ``queuekit.connect()`` uses it meanwhile.
+* ``qk_server``: a fresh, empty embedded server for the test; meanwhile ``queuekit.connect()`` and ``Queue()``
+  without a URL use it, even with ``REDIS_URL`` set (a test never writes to the Redis your shell points at).
 * ``qk_queue``: a ``Queue`` on that server.
 * ``qk_worker``: a factory ``qk_worker(handlers, **options)`` that starts workers and stops them afterwards.
 """
@@ -27,14 +28,17 @@ from .testmode import TestMode, test_mode_for
 
 @contextmanager
 def fresh_server() -> Iterator[fakeredis.FakeServer]:
-    """Swap in a new, empty embedded server for the duration (what ``qk_server`` does)."""
-    from .connection import use_embedded_server
+    """Swap in a new, empty embedded server for the duration (what ``qk_server`` does). Calls without a URL use it
+    whatever ``REDIS_URL`` says; a call given a URL still goes there."""
+    from .connection import pin_embedded_server, use_embedded_server
 
     server = fakeredis.FakeServer(version=(7, 0))
     previous = use_embedded_server(server)
+    was_pinned = pin_embedded_server(True)
     try:
         yield server
     finally:
+        pin_embedded_server(was_pinned)
         use_embedded_server(previous)
 
 

@@ -34,6 +34,7 @@ from .connection import AsyncLane
 from .errors import ValidationError
 from .errors import Retry as RetryRequest
 from .job import Job, _job_type, backoff_delay, now_ms, to_json
+from .keys import QUEUES
 from .queue import Queue
 from .scripts import SOURCES
 
@@ -542,6 +543,8 @@ class Worker:
             pipe.zadd(self.queue.keys.workers, {self.id: now_ms()})
             pipe.zremrangebyscore(self.queue.keys.workers, "-inf", now_ms() - 3_600_000)  # forget long-dead workers
             pipe.set(self.queue.keys.worker(self.id), info, px=self.lease_ms * 2)
+            # the queue's name again, lost if Redis restarted empty (on a cluster the pipeline sends it to its node)
+            pipe.sadd(QUEUES, self.queue.name)
         replies = await pipe.execute(raise_on_error=False)
         results: list[Any] = []
         for (name, keys, args), reply in zip(calls, replies):

@@ -4,6 +4,7 @@ script queue, the command line, connecting, the pub/sub helper, and the notebook
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import socket
@@ -107,6 +108,49 @@ def test_qk_fixtures_used_directly(qk_queue, qk_worker):
     assert qk_queue.add("t").wait(timeout=5) == "ok"
 
 
+@pytest.mark.slow
+@pytest.mark.realredis
+def test_the_qk_fixtures_use_their_own_server_whatever_redis_url_says(pytester, real_redis):
+    # Given REDIS_URL pointing at a real Redis (database 1, empty), and a user's tests where the application code
+    # makes its own Queue without a URL, as production code does
+    assert os.environ["REDIS_URL"] == real_redis.url
+    pytester.makepyfile(test_user="""
+        from queuekit import Queue, connect
+
+        def signup(email):  # the user's application code
+            return Queue("test").add("welcome", {"to": email})
+
+        def test_signup_queues_a_welcome_email(qk_server):
+            signup("ada@example.org")
+            assert Queue("test").counts()["inactive"] == 1
+            assert connect().smembers("qk:queues") == {"test"}
+
+        def test_the_worker_sends_it(qk_queue, qk_worker):
+            qk_worker({"welcome": lambda job: "sent to " + job.data["to"]})
+            assert signup("alan@example.org").wait(timeout=5) == "sent to alan@example.org"
+    """)
+
+    # When pytest runs them
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+
+    # Then nothing was written to the real Redis, and they pass on the fixtures' server
+    assert real_redis.keys() == set()
+    result.assert_outcomes(passed=2)
+
+
+def test_inside_qk_server_a_queue_without_url_ignores_redis_url(qk_server, monkeypatch):
+    # Given REDIS_URL naming a server nobody listens on
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/0")
+
+    # When a queue is made and used without a URL
+    job = queuekit.Queue("mine").add("t", {"n": 1})
+
+    # Then the job is on the test's own server
+    on_the_server = queuekit.Queue("mine", client=fakeredis.FakeRedis(server=qk_server, decode_responses=True))
+    assert on_the_server.get_job(job.id).data == {"n": 1}
+    assert queuekit.connect().smembers("qk:queues") == {"mine"}
+
+
 # ---- the OpenPaaS registry and the scriptr.io script queue ----------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
@@ -188,6 +232,32 @@ def test_queuekit_info_prints_counts_and_live_workers(backend, shared_url, queue
     assert out.returncode == 0, out.stderr
     assert "test: inactive 1  active 0  delayed 1  complete 1  failed 0" in out.stdout
     assert f"worker {w.id}" in out.stdout and "types t" in out.stdout
+
+
+@pytest.mark.slow
+def test_queuekit_info_flags_waiting_jobs_no_live_worker_serves(backend, shared_url, queue, worker):
+    # Given a queue with two reports waiting and no worker at all
+    queue.add("report")
+    queue.add("report")
+
+    # Then `queuekit info` says no live worker serves them
+    out = _cli("info", url=shared_url)
+    assert out.returncode == 0, out.stderr
+    assert "  no live workers\n  no live worker serves: report (2 waiting)\n" in out.stdout, out.stdout
+
+    # When a worker serving email reports in, with an email delayed for later
+    w = worker({"email": lambda job: "sent"})
+    queue.add("email", delay=60_000)
+    wait_until(queue.workers, message="the worker reporting in")
+
+    # Then only the reports are flagged, in the text and in the JSON output
+    out = _cli("info", url=shared_url)
+    assert "  no live worker serves: report (2 waiting)\n" in out.stdout and "email (" not in out.stdout, out.stdout
+    out = _cli("info", "--json", url=shared_url)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)["test"]
+    assert report["unserved"] == {"report": 2} and [info["id"] for info in report["workers"]] == [w.id]
+    assert report["counts"]["inactive"] == 2 and report["counts"]["delayed"] == 1 and report["paused"] is False
 
 
 @pytest.mark.slow

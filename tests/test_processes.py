@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -115,6 +116,24 @@ def test_a_job_whose_workers_die_more_often_than_max_stalls_fails_with_the_reaso
     job.refresh()
     assert job.state == "failed" and job.stalls == 2 and job.result is None
     assert [a["kind"] for a in job.failed_attempts] == ["stalled", "stalled"]
+
+
+@pytest.mark.timeout(60)
+def test_a_type_whose_only_worker_died_is_flagged_once_its_heartbeat_expires(backend, shared_url, spawn):
+    # Given a delayed job of type slow, and a worker process serving slow (lease 1 s) that has reported in
+    queue = make_queue(backend)
+    queue.add("slow", delay=600_000)
+    proc = spawn(shared_url, "--types", "slow", "--lease", "1")
+    wait_until(queue.workers, timeout=30, message="the worker reporting in")
+    assert queue.unserved() == {}
+
+    # When the worker dies without a word
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(5)
+
+    # Then, once its heartbeat has expired (two leases), nobody serves slow any more
+    wait_until(lambda: queue.unserved() == {"slow": 1}, timeout=10, message="slow flagged as unserved")
+    assert queue.workers() == []
 
 
 # ---- four workers drain 20,000 jobs -----------------------------------------------------------------------------
@@ -234,6 +253,70 @@ def test_a_producer_adds_jobs_again_after_redis_restarts(real_redis, tmp_path):
         # Then the same queue adds jobs at once: its stale connection is replaced before anything is sent
         jobs = [queue.add("t", {"n": n}) for n in range(3)]
         assert [j.id for j in jobs] == ["1", "2", "3"] and queue.counts()["inactive"] == 3
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def _info(url: str) -> str:
+    env = {**os.environ, "REDIS_URL": url}
+    out = subprocess.run([sys.executable, "-m", "queuekit.cli", "info"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+@pytest.mark.realredis
+@pytest.mark.timeout(90)
+def test_queuekit_info_lists_the_queue_of_a_worker_that_ran_across_a_redis_restart(real_redis, spawn, tmp_path):
+    # Given our own redis-server (no persistence) and a worker process on it (lease 1.5 s) that has run a job
+    port = _free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = _start_redis(port, tmp_path)
+    try:
+        spawn(url, "--types", "record", "--lease", "1.5")
+        queue = Queue("test", url=url)
+        queue.add("record").wait(timeout=30)
+
+        # When the server is killed and started again, empty, and the worker reports in again
+        server.kill()
+        server.wait(10)
+        server = _start_redis(port, tmp_path)
+        wait_until(Queue("test", url=url).workers, timeout=15, message="the worker reporting in again")
+
+        # Then `queuekit info` lists the queue and its worker, though no job was added since
+        out = _info(url)
+        assert "no queues yet" not in out and "test: inactive 0" in out and "worker " in out, out
+
+        # ... and the worker goes on running jobs
+        job = queue.add("record")
+        wait_until(lambda: queue.get_job(job.id).state == "complete", timeout=30, message="the job run")
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+@pytest.mark.realredis
+@pytest.mark.timeout(60)
+def test_a_producer_lists_its_queue_again_when_it_adds_after_a_redis_restart(real_redis, tmp_path):
+    # Given our own redis-server and a queue that has added a job (which listed its name)
+    port = _free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    server = _start_redis(port, tmp_path)
+    try:
+        queue = Queue("test", url=url, events=False)
+        queue.add("t")
+        client = redis.Redis(port=port, decode_responses=True)
+        assert client.smembers("qk:queues") == {"test"}
+
+        # When the server is killed and started again (empty), and the same queue adds a job
+        server.kill()
+        server.wait(10)
+        server = _start_redis(port, tmp_path)
+        queue.add("t")
+
+        # Then the queue's name is listed again
+        assert client.smembers("qk:queues") == {"test"}
     finally:
         server.kill()
         server.wait(10)

@@ -744,3 +744,40 @@ def test_pause_stops_new_jobs_and_resume_wakes_the_workers(queue, worker):
     queue.resume()
     assert not queue.paused
     assert job.wait(timeout=3) == "ran"
+
+
+# ---- who serves the waiting jobs, and the list of queue names -------------------------------------------------------
+
+def test_unserved_names_the_waiting_types_no_live_worker_serves(queue, worker):
+    # Given a delayed email and two waiting reports, and no worker at all
+    queue.add("email", delay=60_000)
+    queue.add("report")
+    queue.add("report")
+
+    # Then both types are flagged, with how many of their jobs wait
+    assert queue.unserved() == {"email": 1, "report": 2}
+
+    # When a worker serving email and resize reports in
+    w = worker({"email": lambda job: "sent", "resize": lambda job: "resized"})
+    wait_until(queue.workers, message="the worker reporting in")
+
+    # Then only report is flagged: the email waits for its time, and a live worker will take it then
+    assert queue.unserved() == {"report": 2}
+
+    # When that worker stops, nobody serves email any more
+    w.stop(timeout=2)
+    assert queue.unserved() == {"email": 1, "report": 2}
+
+
+def test_a_worker_lists_its_queue_again_after_the_set_of_names_lost_it(backend, queue, worker):
+    # Given a queue whose name is listed, and a worker on it
+    queue.add("t")  # an add lists the queue's name
+    worker({"t": lambda job: "ok"}, lease=0.6)
+    assert backend.client.smembers("qk:queues") == {"test"}
+
+    # When the set of names is lost (as a Redis restarted without persistence loses it)
+    backend.client.delete("qk:queues")
+
+    # Then the worker puts the name back when it next reports in (every lease / 3)
+    wait_until(lambda: backend.client.smembers("qk:queues") == {"test"}, timeout=5,
+               message="the queue's name listed again")
