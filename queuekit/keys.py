@@ -31,11 +31,14 @@ from __future__ import annotations
 
 from .errors import ValidationError
 
-__all__ = ["PREFIX", "QUEUES", "QueueKeys", "validate_queue_name"]
+__all__ = ["PREFIX", "QUEUES", "QueueKeys", "glob_escape", "validate_queue_name"]
 
 PREFIX = "qk"
 QUEUES = f"{PREFIX}:queues"
 MAX_NAME = 200
+#: the characters a Redis glob pattern gives a meaning to (a backslash escapes the next one; ^ and - mean something
+#: only inside [...], which never opens once [ is escaped)
+GLOB_CHARS = frozenset("*?[]\\")
 
 
 def validate_queue_name(name: object) -> str:
@@ -124,5 +127,15 @@ class QueueKeys:
         return f"{self.base}inbox:{worker_id}"
 
     def pattern(self) -> str:
-        """A SCAN pattern matching every key of this queue."""
-        return f"{PREFIX}:{{{self.name}}}:*"
+        """A SCAN pattern matching every key of this queue: the prefix with its glob characters escaped, so a name
+        such as ``queue[1]`` or ``*`` matches itself only. Keep only the keys ``owns`` accepts all the same."""
+        return glob_escape(self.base) + "*"
+
+    def owns(self, key: str) -> bool:
+        """True when ``key`` is one of this queue's keys."""
+        return key.startswith(self.base)
+
+
+def glob_escape(text: str) -> str:
+    """``text`` as a Redis glob pattern (SCAN MATCH, KEYS) that matches ``text`` itself and nothing else."""
+    return "".join("\\" + c if c in GLOB_CHARS else c for c in text)

@@ -14,6 +14,7 @@ import pytest
 from fixtures import make_queue, snapshot, wait_until
 from queuekit import Job, Worker
 from queuekit.errors import JobNotFound, QueuekitError, ValidationError
+from queuekit.keys import QUEUES, QueueKeys
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -728,6 +729,61 @@ def test_remove_deletes_a_job_in_any_state(backend, queue):
     assert queue.remove("nope") is False
     assert queue.counts() == EMPTY
     assert not [k for k in backend.keys() if k.startswith(queue.keys.job_prefix)]
+
+
+# ---- obliterate: the queue's own keys, and only those ------------------------------------------------------------
+
+GLOB_NAMES = [
+    pytest.param("queue[1]", ["queue1", "queue2"], id="brackets"),
+    pytest.param("*", ["emails", "queue[1]", "a b"], id="star"),
+    pytest.param("a?c", ["abc", "a-c"], id="question-mark"),
+    pytest.param("[^x]y", ["ay", "xy"], id="negated-class"),
+    pytest.param("back\\slash", ["backslash"], id="backslash"),
+    pytest.param("tail\\", ["tail"], id="trailing-backslash"),
+]
+
+
+def _fill(queue):
+    job = queue.add("t", {"queue": queue.name})
+    job.log("a line")
+    queue.add("t", delay=60_000)
+
+
+@pytest.mark.parametrize("name, neighbours", GLOB_NAMES)
+def test_obliterate_deletes_its_own_queue_whatever_glob_characters_its_name_holds(backend, name, neighbours):
+    # Given a queue whose name holds glob characters, and queues whose names that name would match as a pattern,
+    # each with jobs, a log line and its counters
+    target = make_queue(backend, name)
+    others = [make_queue(backend, n) for n in neighbours]
+    for q in [target, *others]:
+        _fill(q)
+    theirs = {k: v for k, v in snapshot(backend.client).items() if k != QUEUES and not k.startswith(target.keys.base)}
+    ours = len(backend.keys()) - len(theirs) - 1
+
+    # When the queue is obliterated
+    deleted = target.obliterate()
+
+    # Then all of its keys are gone, and the other queues are exactly as they were
+    assert deleted == ours
+    assert {k: v for k, v in snapshot(backend.client).items() if k != QUEUES} == theirs
+    assert backend.client.smembers(QUEUES) == set(neighbours)
+    assert all(q.counts() == _counts(inactive=1, delayed=1) for q in others)
+
+
+def test_obliterate_deletes_only_keys_under_its_own_prefix_whatever_a_scan_returns(backend, monkeypatch):
+    # Given two queues, and a key scan that returns every key of the database (a pattern gone wrong)
+    mine, other = make_queue(backend, "mine"), make_queue(backend, "other")
+    _fill(mine)
+    _fill(other)
+    backend.client.set("not-queuekit", "1")
+    monkeypatch.setattr(QueueKeys, "pattern", lambda self: "*")
+
+    # When one queue is obliterated
+    mine.obliterate()
+
+    # Then only keys that start with that queue's own prefix were deleted
+    assert other.counts() == _counts(inactive=1, delayed=1) and backend.client.get("not-queuekit") == "1"
+    assert not [k for k in backend.keys() if k.startswith(mine.keys.base)]
 
 
 def test_pause_stops_new_jobs_and_resume_wakes_the_workers(queue, worker):
