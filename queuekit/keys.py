@@ -21,10 +21,17 @@ Lua script touching it runs there. Layout for queue ``Q``::
     qk:{Q}:ready:<id>      string   an idle worker's offer to take the next job ("<lease ms> <token>"), expires
     qk:{Q}:inbox:<id>      list     jobs handed straight to that idle worker by an add (JSON [id, fields])
     qk:{Q}:job:<id>        hash     the job
-    qk:{Q}:job:<id>:log    list     the job's log lines
-    qk:{Q}:job:<id>:errs   list     the job's failed attempts (JSON)
+    qk:{Q}:log:<id>        list     the job's log lines
+    qk:{Q}:errs:<id>       list     the job's failed attempts (JSON)
     qk:{Q}:events          channel  job and queue events (pub/sub, not a key)
     qk:queues              set      names of every queue (outside any queue's slot)
+
+No name can make one key look like another. A queue name holds no brace, so the prefix ``qk:{Q}:`` ends at the
+first ``}``. After the prefix, a fixed key is one word without ``:``; a key that holds a name (a job id, a job
+type, a worker's id) is its kind's own word, a ``:``, then the name, and nothing after the name. So the text up to
+the first ``:`` after the prefix tells the kind of any key, and the rest is the whole name, whatever characters it
+holds (a job's log is ``log:<id>``, never ``job:<id>:log``, which the job ``<id>:log`` would own).
+The Lua scripts derive keys the same way, from the queue prefix they are passed.
 """
 
 from __future__ import annotations
@@ -109,10 +116,10 @@ class QueueKeys:
         return self.job_prefix + job_id
 
     def log(self, job_id: str) -> str:
-        return f"{self.job_prefix}{job_id}:log"
+        return f"{self.base}log:{job_id}"
 
     def errs(self, job_id: str) -> str:
-        return f"{self.job_prefix}{job_id}:errs"
+        return f"{self.base}errs:{job_id}"
 
     def worker(self, worker_id: str) -> str:
         return f"{self.base}worker:{worker_id}"
