@@ -21,21 +21,31 @@ Lua script touching it runs there. Layout for queue ``Q``::
     qk:{Q}:ready:<id>      string   an idle worker's offer to take the next job ("<lease ms> <token>"), expires
     qk:{Q}:inbox:<id>      list     jobs handed straight to that idle worker by an add (JSON [id, fields])
     qk:{Q}:job:<id>        hash     the job
-    qk:{Q}:job:<id>:log    list     the job's log lines
-    qk:{Q}:job:<id>:errs   list     the job's failed attempts (JSON)
+    qk:{Q}:log:<id>        list     the job's log lines
+    qk:{Q}:errs:<id>       list     the job's failed attempts (JSON)
     qk:{Q}:events          channel  job and queue events (pub/sub, not a key)
     qk:queues              set      names of every queue (outside any queue's slot)
+
+No name can make one key look like another. A queue name holds no brace, so the prefix ``qk:{Q}:`` ends at the
+first ``}``. After the prefix, a fixed key is one word without ``:``; a key that holds a name (a job id, a job
+type, a worker's id) is its kind's own word, a ``:``, then the name, and nothing after the name. So the text up to
+the first ``:`` after the prefix tells the kind of any key, and the rest is the whole name, whatever characters it
+holds (a job's log is ``log:<id>``, never ``job:<id>:log``, which the job ``<id>:log`` would own).
+The Lua scripts derive keys the same way, from the queue prefix they are passed.
 """
 
 from __future__ import annotations
 
 from .errors import ValidationError
 
-__all__ = ["PREFIX", "QUEUES", "QueueKeys", "validate_queue_name"]
+__all__ = ["PREFIX", "QUEUES", "QueueKeys", "glob_escape", "validate_queue_name"]
 
 PREFIX = "qk"
 QUEUES = f"{PREFIX}:queues"
 MAX_NAME = 200
+#: the characters a Redis glob pattern gives a meaning to (a backslash escapes the next one; ^ and - mean something
+#: only inside [...], which never opens once [ is escaped)
+GLOB_CHARS = frozenset("*?[]\\")
 
 
 def validate_queue_name(name: object) -> str:
@@ -106,10 +116,10 @@ class QueueKeys:
         return self.job_prefix + job_id
 
     def log(self, job_id: str) -> str:
-        return f"{self.job_prefix}{job_id}:log"
+        return f"{self.base}log:{job_id}"
 
     def errs(self, job_id: str) -> str:
-        return f"{self.job_prefix}{job_id}:errs"
+        return f"{self.base}errs:{job_id}"
 
     def worker(self, worker_id: str) -> str:
         return f"{self.base}worker:{worker_id}"
@@ -124,5 +134,15 @@ class QueueKeys:
         return f"{self.base}inbox:{worker_id}"
 
     def pattern(self) -> str:
-        """A SCAN pattern matching every key of this queue."""
-        return f"{PREFIX}:{{{self.name}}}:*"
+        """A SCAN pattern matching every key of this queue: the prefix with its glob characters escaped, so a name
+        such as ``queue[1]`` or ``*`` matches itself only. Keep only the keys ``owns`` accepts all the same."""
+        return glob_escape(self.base) + "*"
+
+    def owns(self, key: str) -> bool:
+        """True when ``key`` is one of this queue's keys."""
+        return key.startswith(self.base)
+
+
+def glob_escape(text: str) -> str:
+    """``text`` as a Redis glob pattern (SCAN MATCH, KEYS) that matches ``text`` itself and nothing else."""
+    return "".join("\\" + c if c in GLOB_CHARS else c for c in text)

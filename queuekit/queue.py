@@ -513,11 +513,16 @@ class Queue:
         return self.client.hget(self.keys.meta, "paused") == "1"
 
     def obliterate(self) -> int:
-        """Delete every key of this queue (jobs, lines, counters); returns how many keys were deleted."""
+        """Delete every key of this queue (jobs, lines, counters); returns how many keys were deleted.
+
+        The keys are found by a scan whose pattern matches this queue's name literally, and only those that start
+        with the queue's own prefix are deleted: no other queue's key, whatever characters the names hold.
+        """
         deleted = 0
         batch: list[str] = []
         for key in self.client.scan_iter(match=self.keys.pattern(), count=1000):
-            batch.append(key)
+            if self.keys.owns(key):
+                batch.append(key)
             if len(batch) >= 1000:
                 deleted += self.client.delete(*batch)
                 batch = []

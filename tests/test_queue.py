@@ -4,16 +4,21 @@ custom ids, bulk add, retention, reading, listing, retry, remove, clean, pause a
 from __future__ import annotations
 
 import gc
+import inspect
 import os
+import re
 import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+import queuekit
 from fixtures import make_queue, snapshot, wait_until
 from queuekit import Job, Worker
 from queuekit.errors import JobNotFound, QueuekitError, ValidationError
+from queuekit.keys import QUEUES, QueueKeys
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -22,6 +27,12 @@ EMPTY = {"inactive": 0, "active": 0, "delayed": 0, "complete": 0, "failed": 0}
 
 def _counts(**changes: int) -> dict[str, int]:
     return {**EMPTY, **changes}
+
+
+def _keys_of_jobs(backend, queue) -> list[str]:
+    """Every key of any job of ``queue`` still in the store: hashes, logs and attempt histories."""
+    prefixes = (queue.keys.job(""), queue.keys.log(""), queue.keys.errs(""))
+    return [k for k in backend.keys() if k.startswith(prefixes)]
 
 
 # ---- creating jobs ------------------------------------------------------------------------------------------------
@@ -562,14 +573,18 @@ def test_remove_on_complete_deletes_the_job_but_delivers_its_result(backend, que
     # Given a job to be removed once complete
     job = queue.create("t").remove_on_complete().save()
 
-    # When a worker completes it
-    worker({"t": lambda job: "gone with the job"})
+    # When a worker completes it, after the job logged a line
+    def handler(job):
+        job.log("a line")
+        return "gone with the job"
+
+    worker({"t": handler})
     job.wait(timeout=10)
 
     # Then nothing of it is left
     assert queue.get_job(job.id) is None
     assert queue.counts() == EMPTY
-    assert not [k for k in backend.keys() if k.startswith(queue.keys.job_prefix)]
+    assert _keys_of_jobs(backend, queue) == []
 
 
 def test_a_listener_gets_the_result_of_a_job_removed_on_complete(queue, worker):
@@ -727,7 +742,110 @@ def test_remove_deletes_a_job_in_any_state(backend, queue):
     assert waiting.remove() is True and queue.remove(delayed.id) is True
     assert queue.remove("nope") is False
     assert queue.counts() == EMPTY
-    assert not [k for k in backend.keys() if k.startswith(queue.keys.job_prefix)]
+    assert _keys_of_jobs(backend, queue) == []
+
+
+# ---- obliterate: the queue's own keys, and only those ------------------------------------------------------------
+
+GLOB_NAMES = [
+    pytest.param("queue[1]", ["queue1", "queue2"], id="brackets"),
+    pytest.param("*", ["emails", "queue[1]", "a b"], id="star"),
+    pytest.param("a?c", ["abc", "a-c"], id="question-mark"),
+    pytest.param("[^x]y", ["ay", "xy"], id="negated-class"),
+    pytest.param("back\\slash", ["backslash"], id="backslash"),
+    pytest.param("tail\\", ["tail"], id="trailing-backslash"),
+]
+
+
+def _fill(queue):
+    job = queue.add("t", {"queue": queue.name})
+    job.log("a line")
+    queue.add("t", delay=60_000)
+
+
+@pytest.mark.parametrize("name, neighbours", GLOB_NAMES)
+def test_obliterate_deletes_its_own_queue_whatever_glob_characters_its_name_holds(backend, name, neighbours):
+    # Given a queue whose name holds glob characters, and queues whose names that name would match as a pattern,
+    # each with jobs, a log line and its counters
+    target = make_queue(backend, name)
+    others = [make_queue(backend, n) for n in neighbours]
+    for q in [target, *others]:
+        _fill(q)
+    theirs = {k: v for k, v in snapshot(backend.client).items() if k != QUEUES and not k.startswith(target.keys.base)}
+    ours = len(backend.keys()) - len(theirs) - 1
+
+    # When the queue is obliterated
+    deleted = target.obliterate()
+
+    # Then all of its keys are gone, and the other queues are exactly as they were
+    assert deleted == ours
+    assert {k: v for k, v in snapshot(backend.client).items() if k != QUEUES} == theirs
+    assert backend.client.smembers(QUEUES) == set(neighbours)
+    assert all(q.counts() == _counts(inactive=1, delayed=1) for q in others)
+
+
+def test_obliterate_deletes_only_keys_under_its_own_prefix_whatever_a_scan_returns(backend, monkeypatch):
+    # Given two queues, and a key scan that returns every key of the database (a pattern gone wrong)
+    mine, other = make_queue(backend, "mine"), make_queue(backend, "other")
+    _fill(mine)
+    _fill(other)
+    backend.client.set("not-queuekit", "1")
+    monkeypatch.setattr(QueueKeys, "pattern", lambda self: "*")
+
+    # When one queue is obliterated
+    mine.obliterate()
+
+    # Then only keys that start with that queue's own prefix were deleted
+    assert other.counts() == _counts(inactive=1, delayed=1) and backend.client.get("not-queuekit") == "1"
+    assert not [k for k in backend.keys() if k.startswith(mine.keys.base)]
+
+
+# ---- the key layout: no id, type or worker name names another key ------------------------------------------------
+
+#: the keys of a queue that hold a name: of a job type, a job id, a worker
+NAMED_KEYS = ("wait", "delayed", "mark", "idle", "job", "log", "errs", "worker", "stop", "ready", "inbox")
+#: the queue's keys of one fixed name
+FIXED_KEYS = ("id", "seq", "types", "active", "complete", "failed", "meta", "sweep", "workers")
+#: names that spell other keys, and every separator and glob character there is
+HOSTILE_NAMES = ["x", "x:log", "x:errs", "job:x", "log:x", "errs:x", "x:job", "log:x:errs", "x:", ":x", ":", "::",
+                 "", "{x}", "}{", "{", "}", "x}:job:y", "*", "?", "[x]", "[", "]", "\\", "x\\:log", "a b", " ",
+                 "é", "日本:log", "id", "seq", "active", "wait:x", "worker:x", "inbox:x", "events", "job", "log"]
+HOSTILE_QUEUES = ["q", "q:job", "q:log:x", "*", "[q]", "q\\", "é q", "queues"]
+
+
+def _every_key(keys: QueueKeys) -> list[str]:
+    return ([getattr(keys, kind) for kind in FIXED_KEYS]
+            + [getattr(keys, kind)(name) for kind in NAMED_KEYS for name in HOSTILE_NAMES])
+
+
+def test_no_id_type_or_worker_name_can_name_another_key():
+    # Given every key keys.py builds, fixed or from a name (the proof must cover any kind added later)
+    builders = {n for n, f in vars(QueueKeys).items() if inspect.isfunction(f) and not n.startswith("_")
+                and len(inspect.signature(f).parameters) == 2 and inspect.signature(f).return_annotation == "str"}
+    assert builders == set(NAMED_KEYS)
+    assert {n for n in QueueKeys.__slots__ if not n.startswith("_")} - {"name", "base", "job_prefix", "channel"} \
+        == set(FIXED_KEYS)
+
+    # When every key of several queues is built for names that spell other keys, separators and glob characters
+    queues = [QueueKeys(name) for name in HOSTILE_QUEUES]
+    built = [(keys.name, key) for keys in queues for key in _every_key(keys)] + [("", QUEUES)]
+
+    # Then no two are the same key, and each key is its own queue's and no other's
+    seen: dict[str, str] = {}
+    for owner, key in built:
+        assert key not in seen, f"{key!r} is built twice (queues {seen[key]!r} and {owner!r})"
+        seen[key] = owner
+    for keys in queues:
+        assert [owner for owner, key in built if keys.owns(key)] == [keys.name] * len(_every_key(keys))
+
+
+def test_the_scripts_derive_keys_only_as_the_queue_prefix_and_a_kind_of_keys_py():
+    # A script derives a key as <queue prefix> .. '<kind>:' .. <name>, never by appending to another key's name
+    for path in sorted((Path(queuekit.__file__).parent / "lua").glob("*.lua")):
+        code = "\n".join(line.split("--")[0] for line in path.read_text().splitlines())
+        assert not re.search(r"\.\.\s*':", code), f"{path.name} appends to a key's name"
+        kinds = set(re.findall(r"\.\.\s*'(\w+):'", code))
+        assert kinds <= set(NAMED_KEYS), f"{path.name} derives keys of kinds keys.py does not build: {kinds}"
 
 
 def test_pause_stops_new_jobs_and_resume_wakes_the_workers(queue, worker):

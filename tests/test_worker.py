@@ -5,6 +5,7 @@ Kue-style ``done`` handlers, and the blocking wait that wakes a worker."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from typing import Any
@@ -711,6 +712,64 @@ def test_a_worker_of_two_types_busy_with_one_is_handed_nothing_of_the_other(queu
     assert other.state == "inactive" and not queue.client.exists(queue.keys.inbox(w.id))
     release.set()
     assert slow.wait(timeout=5) == "a" and other.wait(timeout=5) == "b"
+
+
+# ---- ids that read like another job's keys ------------------------------------------------------------------------
+
+#: custom ids spelling another job's key names, and the separators the key layout uses
+LOOKALIKE_IDS = ["x", "x:errs", "x:log", "job:x", "log:x", "errs:x", "x:job", "log:x:errs", "y", "y:log", "y:errs",
+                 "z", "z:log", "z:errs", ":", "::", "x:", ":x", "é:ü", "wait:t", "active", "inbox:dead"]
+FAILING = {"x", "y", "z:errs", "x:job", "log:x", "::", ":x", "é:ü", "inbox:dead"}
+
+
+def test_jobs_whose_ids_read_like_each_others_keys_keep_their_own_logs_histories_and_lines(backend, queue, caplog):
+    caplog.set_level(logging.WARNING)
+
+    # Given jobs whose ids spell each other's keys, each allowed two attempts and logging a line under its own id
+    # each run; some always fail, the others complete, and z is removed once complete
+    def handler(job):
+        job.log(f"run of {job.id}")
+        if job.id in FAILING:
+            raise ValueError(f"{job.id} failed")
+        return job.id
+
+    for job_id in LOOKALIKE_IDS:
+        queue.add("t", job_id=job_id, attempts=2, remove_on_complete=job_id == "z")
+    # ... and a worker that died holding the first four, its lease run out (their stall goes in their history)
+    dead = Worker(queue, {"t": handler}, name="dead", lease=0.001)
+    queue.scripts.claim(keys=dead._keys_of_claim(), args=dead._claim_args(4))
+    time.sleep(0.01)
+
+    # When a worker runs them all
+    Worker(queue, {"t": handler}, concurrency=4).drain(run_delayed=True, timeout=20)
+
+    # Then each job is in exactly one line, the one its handler earned, and z is gone with all of its keys
+    done = [i for i in LOOKALIKE_IDS if i not in FAILING and i != "z"]
+    assert sorted(j.id for j in queue.jobs("complete", count=100)) == sorted(done)
+    assert sorted(j.id for j in queue.jobs("failed", count=100)) == sorted(FAILING)
+    assert queue.counts() == {"inactive": 0, "active": 0, "delayed": 0, "complete": len(done),
+                              "failed": len(FAILING)}
+    assert backend.client.exists(queue.keys.job("z"), queue.keys.log("z"), queue.keys.errs("z")) == 0
+    # ... each with its own log lines, its own attempt history and its own result
+    for n, job_id in enumerate(LOOKALIKE_IDS):
+        if job_id == "z":
+            continue
+        job, failing = queue.get_job(job_id), job_id in FAILING
+        assert job.logs == [f"run of {job_id}"] * (2 if failing else 1), job_id
+        history = [a["kind"] if a["kind"] == "stalled" else a["error"] for a in job.failed_attempts]
+        assert history == ["stalled"] * (n < 4) + [f"{job_id} failed"] * (2 if failing else 0), job_id
+        assert job.result == (None if failing else job_id), job_id
+    assert "WRONGTYPE" not in caplog.text
+
+    # When x is removed, then both finished lines are cleaned
+    assert queue.remove("x") is True
+    assert queue.get_job("x:log").logs == ["run of x:log"] and len(queue.get_job("x:errs").failed_attempts) == 1
+    queue.clean("complete")
+    queue.clean("failed")
+
+    # Then nothing of any job is left
+    keys = queue.keys
+    assert not [k for k in backend.keys() if k.startswith((keys.job(""), keys.log(""), keys.errs("")))]
 
 
 # ---- events ---------------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 -- clean.lua: remove finished jobs (complete or failed) by age and/or by keeping only the newest ones.
 --
 -- KEYS[1]  the finished line to clean: complete or failed (zset: id -> finished ms)
--- KEYS[2]  queue key prefix               qk:{Q}:   (job hashes derived, same hash tag)
+-- KEYS[2]  queue key prefix               qk:{Q}:   (each job's hash job:<id>, log log:<id> and attempt history
+--                                         errs:<id> are derived, same hash tag)
 -- ARGV[1]  now, ms
 -- ARGV[2]  keep at most this many (-1 = no limit)
 -- ARGV[3]  remove those finished more than this many ms ago (-1 = any age)
@@ -16,10 +17,9 @@ local function drop(ids)
   if #ids == 0 then return end
   local keys = {}
   for _, id in ipairs(ids) do
-    local jkey = KEYS[2] .. 'job:' .. id
-    keys[#keys + 1] = jkey
-    keys[#keys + 1] = jkey .. ':log'
-    keys[#keys + 1] = jkey .. ':errs'
+    keys[#keys + 1] = KEYS[2] .. 'job:' .. id
+    keys[#keys + 1] = KEYS[2] .. 'log:' .. id
+    keys[#keys + 1] = KEYS[2] .. 'errs:' .. id
   end
   batched('DEL', nil, keys, 999)
   batched('ZREM', KEYS[1], ids)

@@ -4,7 +4,8 @@
 -- KEYS[1]  active (zset)
 -- KEYS[2]  complete (zset: id -> finished ms)
 -- KEYS[3]  failed (zset: id -> finished ms)
--- KEYS[4]  queue key prefix               qk:{Q}:   job hashes are <prefix>job:<id>, lines <prefix>wait:<type> ...
+-- KEYS[4]  queue key prefix               qk:{Q}:   job hashes are <prefix>job:<id>, their attempt histories
+--                                         <prefix>errs:<id> and logs <prefix>log:<id>, lines <prefix>wait:<type> ...
 --                                         (derived keys share the hash tag, so the script stays in one slot)
 -- ARGV[1]  now, ms (for outcomes that do not say when they happened)
 -- ARGV[2]  events channel ("" = none)
@@ -42,11 +43,11 @@ local function requeue(jkey, id, jtype, delay)
   end
 end
 
-local function record_attempt(jkey, kind, message, trace)
+local function record_attempt(jkey, id, kind, message, trace)
   local made = tonumber(redis.call('HGET', jkey, 'made') or '0')
-  redis.call('RPUSH', jkey .. ':errs', cjson.encode({attempt = made, kind = kind, error = message,
-                                                    traceback = trace, at = now}))
-  redis.call('LTRIM', jkey .. ':errs', -50, -1)
+  local errs = prefix .. 'errs:' .. id
+  redis.call('RPUSH', errs, cjson.encode({attempt = made, kind = kind, error = message, traceback = trace, at = now}))
+  redis.call('LTRIM', errs, -50, -1)
   return made
 end
 
@@ -65,7 +66,7 @@ for _, o in ipairs(outcomes) do
     if kind == 'ok' then
       ev.add('complete', id, value)
       if st[4] == '1' then
-        redis.call('DEL', jkey, jkey .. ':log', jkey .. ':errs')
+        redis.call('DEL', jkey, prefix .. 'log:' .. id, prefix .. 'errs:' .. id)
       else
         -- the token is blanked rather than deleted: one command instead of two, and no lease matches it any more
         if started > 0 then
@@ -82,11 +83,11 @@ for _, o in ipairs(outcomes) do
       if started > 0 then redis.call('HSET', jkey, 'started', started) end
       redis.call('HSET', jkey, 'token', '')
       if kind == 'release' then
-        record_attempt(jkey, 'interrupted', value, trace)
+        record_attempt(jkey, id, 'interrupted', value, trace)
         redis.call('HINCRBY', jkey, 'made', -1)
         requeue(jkey, id, jtype, 0)
       else
-        local made = record_attempt(jkey, kind == 'fatal' and 'fatal' or 'error', value, trace)
+        local made = record_attempt(jkey, id, kind == 'fatal' and 'fatal' or 'error', value, trace)
         local fails = redis.call('HINCRBY', jkey, 'fails', 1)
         local attempts = tonumber(redis.call('HGET', jkey, 'attempts') or '1')
         redis.call('HSET', jkey, 'error', value)

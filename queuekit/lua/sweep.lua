@@ -7,7 +7,8 @@
 -- KEYS[1]  active (zset: id -> lease deadline ms)
 -- KEYS[2]  failed (zset)
 -- KEYS[3]  sweep lock (string, expires)
--- KEYS[4]  queue key prefix               qk:{Q}:   (job hashes and lines are derived, same hash tag)
+-- KEYS[4]  queue key prefix               qk:{Q}:   (job hashes job:<id>, attempt histories errs:<id> and lines
+--                                         are derived, same hash tag)
 -- ARGV[1]  now, ms
 -- ARGV[2]  max_stalls
 -- ARGV[3]  lock time, ms (0 = sweep regardless of the lock)
@@ -42,9 +43,10 @@ for _, id in ipairs(expired) do
     local jtype = fields[1]
     local stalls = redis.call('HINCRBY', jkey, 'stalls', 1)
     local message = 'worker ' .. (fields[3] or '?') .. ' lost the job: its lease expired (stall ' .. stalls .. ')'
-    redis.call('RPUSH', jkey .. ':errs', cjson.encode({attempt = tonumber(fields[2] or '0'), kind = 'stalled',
-                                                      error = message, at = now}))
-    redis.call('LTRIM', jkey .. ':errs', -50, -1)
+    local errs = prefix .. 'errs:' .. id
+    redis.call('RPUSH', errs, cjson.encode({attempt = tonumber(fields[2] or '0'), kind = 'stalled', error = message,
+                                            at = now}))
+    redis.call('LTRIM', errs, -50, -1)
     redis.call('HDEL', jkey, 'token')
     if stalls > max_stalls then
       local reason = 'job stalled more than max_stalls (' .. max_stalls .. ') times'

@@ -2,8 +2,10 @@
 
 Whatever comes in, only documented errors (``queuekit.errors.*``) come out, and Redis stays consistent: a refused
 call writes nothing, an accepted one stores exactly the jobs it returns and the counts agree. Runs on the embedded
-server and on a private real redis-server. Also: a job naming an unregistered handler or script is refused, no
-pickle anywhere in the package, and credentials never appear in a log line, a repr or an error message.
+server and on a private real redis-server. Queue names and job ids take every character the API accepts:
+obliterating a queue leaves every other queue as it was, and jobs whose ids spell each other's keys each keep
+their own line, log and history. Also: a job naming an unregistered handler or script is refused, no pickle
+anywhere in the package, and credentials never appear in a log line, a repr or an error message.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,9 @@ import queuekit
 import queuekit.queue
 from faults_support import RedisProcess, closed_port, python_env
 from queuekit import Queue, Worker, connect
+from queuekit.connection import twin
 from queuekit.errors import ConnectionFailed, HandlerNotFound, QueuekitError
+from queuekit.keys import QUEUES
 from queuekit.patterns import Registry, ScriptQueue
 
 PACKAGE = Path(queuekit.__file__).resolve().parent
@@ -111,7 +116,7 @@ def fresh_queue(client: redis.Redis, name: str = "hostile") -> Queue:
 
 
 def stored_jobs(queue: Queue) -> int:
-    return len([k for k in queue.client.scan_iter(match=queue.keys.job("*")) if k.count(":") == 3])
+    return len([k for k in queue.client.scan_iter(count=1000) if k.startswith(queue.keys.job(""))])
 
 
 def check_consistent(queue: Queue, expected: int) -> None:
@@ -268,6 +273,76 @@ def test_a_job_naming_an_unregistered_handler_or_script_is_refused_at_run_time(s
     with pytest.raises(HandlerNotFound):
         registry.worker_for("never-registered")
     scripts.jobs.obliterate()
+
+
+# ---- names and ids that spell other keys ---------------------------------------------------------------------
+
+queue_names = st.one_of(st.sampled_from(["*", "?", "[a]", "queue[1]", "queue1", "\\", "a\\*", "[^a]", "a b", "é",
+                                         "x:job", "x"]),
+                        st.text(min_size=1, max_size=20).filter(lambda s: s.isprintable() and not set(s) & set("{}")))
+id_stems = st.text(st.one_of(st.characters(whitelist_categories=("Lu", "Ll", "Lo", "Nd")), st.sampled_from("-_.:@")),
+                   min_size=1, max_size=12)
+
+
+@contextmanager
+def queues_on(store: redis.Redis) -> Iterator[Callable[[str], Queue]]:
+    """``make(name)`` builds a queue on a client of the store's server that is closed afterwards, with the
+    connection each queue keeps for adding jobs. (That connection never goes back to its pool's count: a hundred
+    queues made on the store's own client would exhaust its pool.)"""
+    client = twin(store)
+    made: list[Queue] = []
+
+    def make(name: str) -> Queue:
+        made.append(Queue(name, client=client, events=False))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for queue in made:
+            queue.close()
+        client.close()
+
+
+@SETTINGS
+@given(names=st.lists(queue_names, min_size=2, max_size=4, unique=True))
+def test_obliterating_a_queue_leaves_every_other_queue_as_it_was(store: redis.Redis, names: list[str]) -> None:
+    store.flushdb()
+    with queues_on(store) as make:
+        queues = [make(name) for name in names]
+        for queue in queues:
+            queue.add("work", {"queue": queue.name}).log("a line")
+        others = {k: v for k, v in snapshot(store).items() if k != QUEUES and not k.startswith(queues[0].keys.base)}
+        queues[0].obliterate()
+    assert {k: v for k, v in snapshot(store).items() if k != QUEUES} == others
+    assert store.smembers(QUEUES) == set(names[1:])
+
+
+@settings(SETTINGS, max_examples=25)
+@given(stem=id_stems, failing=st.sets(st.integers(0, 6)))
+def test_ids_that_spell_each_others_keys_keep_their_own_lines_and_histories(store: redis.Redis, stem: str,
+                                                                            failing: set[int]) -> None:
+    store.flushdb()
+    family = [stem, f"{stem}:log", f"{stem}:errs", f"log:{stem}", f"errs:{stem}", f"job:{stem}", f"{stem}:job"]
+    bad = {family[n] for n in failing}
+
+    def handler(job: Any) -> str:
+        job.log(f"run of {job.id}")
+        if job.id in bad:
+            raise ValueError(f"{job.id} failed")
+        return str(job.id)
+
+    with queues_on(store) as make:
+        queue = make("hostile")
+        added = [i for i in dict.fromkeys(family) if call(queue.add, "work", job_id=i)[1] is None]
+        Worker(queue, {"work": handler}).drain(timeout=20)
+        assert sorted(j.id for j in queue.jobs("failed", count=50)) == sorted(i for i in added if i in bad)
+        assert sorted(j.id for j in queue.jobs("complete", count=50)) == sorted(i for i in added if i not in bad)
+        for job_id in added:
+            job = queue.get_job(job_id)
+            assert job.logs == [f"run of {job_id}"]
+            assert [a["error"] for a in job.failed_attempts] == ([f"{job_id} failed"] if job_id in bad else [])
+        check_consistent(queue, len(added))
 
 
 # ---- no pickle -----------------------------------------------------------------------------------------------
