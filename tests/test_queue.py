@@ -108,6 +108,43 @@ def test_validation_errors_are_readable(queue):
         queue.add("")
 
 
+# A lone surrogate is what Python makes of bytes that were not valid UTF-8 (os.fsdecode, errors="surrogateescape"):
+# a str that cannot be encoded, so Redis can never be sent it. Each place a job's text enters is listed here.
+LONE = "\ud800"
+
+SURROGATES = [
+    pytest.param(lambda q, job: q.add("t", {"a": ["ok", LONE]}), "data['a'][1]", id="data-in-a-list"),
+    pytest.param(lambda q, job: q.add("t", {LONE: 1}), f"data[{LONE!r}]", id="data-key"),
+    pytest.param(lambda q, job: q.add("t", "x" + LONE), "data", id="data-itself"),
+    pytest.param(lambda q, job: q.create("t", {"s": LONE}).save(), "data['s']", id="fluent-save"),
+    pytest.param(lambda q, job: q.add_bulk([("t", {}), ("t", {"a": ["ok", LONE]})]), "jobs[1].data['a'][1]",
+                 id="bulk"),
+    pytest.param(lambda q, job: q.add_bulk([("t", {}), {"type": "t", "data": {"s": LONE}, "priority": 3}]),
+                 "jobs[1].data['s']", id="bulk-with-options"),
+    pytest.param(lambda q, job: q.add("t" + LONE), "type", id="type"),
+    pytest.param(lambda q, job: q.add("t", job_id="x" + LONE), "job_id", id="custom-id"),
+    pytest.param(lambda q, job: job.log("a line " + LONE), "log", id="log-line"),
+    pytest.param(lambda q, job: job.progress(1, 2, {"p": [LONE]}), "progress_data['p'][0]", id="progress-data"),
+]
+
+
+@pytest.mark.parametrize("bad_call, field", SURROGATES)
+def test_a_lone_surrogate_in_a_jobs_text_is_refused_naming_where_it_is_and_writes_nothing(backend, queue, bad_call,
+                                                                                          field):
+    # Given a queue holding a job (the one a handler would log to or report progress on)
+    job = queue.add("t", {"fine": True})
+    before = snapshot(backend.client)
+
+    # When text with a lone surrogate reaches the API
+    with pytest.raises(ValidationError) as refused:
+        bad_call(queue, job)
+
+    # Then the error names the place, says what is wrong, and Redis is exactly as it was
+    assert refused.value.field == field
+    assert "surrogate" in str(refused.value) or field in ("type", "job_id")
+    assert snapshot(backend.client) == before
+
+
 def test_get_job_of_an_unknown_id_returns_none(queue):
     queue.add("t")
     assert queue.get_job("nope") is None
@@ -744,3 +781,45 @@ def test_pause_stops_new_jobs_and_resume_wakes_the_workers(queue, worker):
     queue.resume()
     assert not queue.paused
     assert job.wait(timeout=3) == "ran"
+
+
+# ---- errors from Redis ----------------------------------------------------------------------------------------
+
+def test_each_error_from_redis_is_a_queuekit_error_that_keeps_its_builtin_and_redis_py_kin():
+    import redis
+
+    from queuekit import errors
+
+    # what a caller may already catch, by each of the three families
+    kin = {
+        errors.ConnectionFailed: (ConnectionError, redis.exceptions.ConnectionError),
+        errors.ServerLoading: (errors.ConnectionFailed, ConnectionError, redis.exceptions.BusyLoadingError),
+        errors.CommandTimeout: (TimeoutError, redis.exceptions.TimeoutError),
+        errors.ErrorReply: (errors.ServerError, redis.exceptions.ResponseError),
+        errors.ServerError: (redis.exceptions.RedisError,),
+    }
+    for cls, bases in kin.items():
+        assert issubclass(cls, QueuekitError), cls
+        for base in bases:
+            assert issubclass(cls, base), (cls, base)
+        assert cls.__name__ in errors.__all__
+
+
+def test_a_key_of_the_queue_overwritten_with_the_wrong_type_raises_a_queuekit_error_reply(backend, queue):
+    import redis
+
+    from queuekit.connection import describe_client
+    from queuekit.errors import ErrorReply
+
+    # Given someone who stored a plain string where the queue keeps its settings (a hash)
+    backend.client.set(queue.keys.meta, "not a hash")
+
+    # When the queue is paused
+    with pytest.raises(ErrorReply) as refused:
+        queue.pause()
+
+    # Then Redis's answer comes out as a queuekit error, still catchable as redis-py's, with redis-py's as its cause
+    assert isinstance(refused.value, QueuekitError) and isinstance(refused.value, redis.ResponseError)
+    assert "WRONGTYPE" in str(refused.value) and describe_client(queue.client) in str(refused.value)
+    assert isinstance(refused.value.__cause__, redis.ResponseError)
+    assert not isinstance(refused.value.__cause__, QueuekitError)
