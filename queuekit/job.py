@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from .errors import JobFailed, ValidationError, WaitTimeout
+from .errors import JobFailed, ValidationError, WaitTimeout, translated
 
 if TYPE_CHECKING:
     from .queue import Queue
@@ -369,6 +369,7 @@ class Job:
             self._require_queue().events.on_job(self.id, event, listener)
         return self
 
+    @translated
     def save(self) -> Job:
         """Store the job (validated first; nothing is written if anything is invalid). Returns self."""
         self._require_queue().save(self)
@@ -376,6 +377,7 @@ class Job:
 
     # ---- handler side ---------------------------------------------------------------------------------------
 
+    @translated
     def progress(self, done: float, total: float = 100, data: Any = None) -> Job:
         """Report progress: stores ``min(100, floor(done * 100 / total))`` and announces it."""
         if isinstance(done, bool) or not isinstance(done, (int, float)) or isinstance(total, bool) or \
@@ -386,24 +388,28 @@ class Job:
         self._require_queue()._report_progress(self)
         return self
 
+    @translated
     def log(self, message: str, *args: Any) -> Job:
         """Append a line to the job's log (``%`` formatting with ``args``, like logging)."""
         text = str(message) % args if args else str(message)
         self._require_queue()._append_log(self, text)
         return self
 
+    @translated
     def heartbeat(self) -> bool:
         """Renew this job's lease now (for long CPU-bound handlers); False if the lease was already lost."""
         return self._require_queue()._heartbeat(self)
 
     # ---- reading and managing ------------------------------------------------------------------------------
 
+    @translated
     def refresh(self) -> Job:
         """Reload every field from Redis; raises JobNotFound if the job is gone."""
         fresh = self._require_queue()._load(self._require_id())
         self.__dict__.update({k: v for k, v in fresh.__dict__.items() if not k.startswith("_")})
         return self
 
+    @translated
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the job finishes; return its result, or raise JobFailed / WaitTimeout (seconds)."""
         queue = self._require_queue()
@@ -417,19 +423,23 @@ class Job:
         return self.result
 
     @property
+    @translated
     def failed_attempts(self) -> list[dict[str, Any]]:
         """Every failed, stalled or interrupted attempt: attempt, kind, error, traceback, at (ms)."""
         return self._require_queue()._attempt_history(self._require_id())
 
     @property
+    @translated
     def logs(self) -> list[str]:
         """The job's log lines."""
         return self._require_queue()._log_lines(self._require_id())
 
+    @translated
     def remove(self) -> bool:
         """Delete the job, whatever its state."""
         return self._require_queue().remove(self._require_id())
 
+    @translated
     def retry(self) -> bool:
         """Put a failed job back in line with a fresh set of attempts."""
         return self._require_queue().retry(self._require_id()) == 1
@@ -487,6 +497,10 @@ class Job:
         if self._queue is None:
             raise RuntimeError("this job is not attached to a queue; create it with queue.create(...)")
         return self._queue
+
+    def _where(self) -> str:
+        """Where the job's queue is (named in the errors of its calls)."""
+        return self._queue._where() if self._queue is not None else ""
 
     def _require_id(self) -> str:
         if self.id is None:

@@ -803,6 +803,7 @@ def test_each_error_from_redis_is_a_queuekit_error_that_keeps_its_builtin_and_re
         for base in bases:
             assert issubclass(cls, base), (cls, base)
         assert cls.__name__ in errors.__all__
+        assert repr(cls("why")) == f"{cls.__name__}('why')"
 
 
 def test_a_key_of_the_queue_overwritten_with_the_wrong_type_raises_a_queuekit_error_reply(backend, queue):
