@@ -581,10 +581,10 @@ class Queue:
 
     # ---- used by Job while a handler runs ----------------------------------------------------------------------
 
-    def _report_progress(self, job: Job) -> None:
+    def _report_progress(self, job: Job, data: str) -> None:
+        """Store and announce ``job``'s percent and ``data``, its progress data as JSON ("" for none)."""
         if job.id is None:
             return
-        data = "" if job.progress_data is None else json.dumps(job.progress_data, separators=(",", ":"))
         self.scripts.progress(keys=[self.keys.job(job.id)],
                               args=[job._token, job.percent, data, self.channel, job.id])
 
