@@ -145,6 +145,20 @@ def test_a_lone_surrogate_in_a_jobs_text_is_refused_naming_where_it_is_and_write
     assert snapshot(backend.client) == before
 
 
+def test_a_result_with_a_lone_surrogate_fails_its_attempt_with_the_reason_and_the_batch_goes_on(queue):
+    # Given a job whose handler returns text with a lone surrogate, and jobs whose handlers return good text
+    bad = queue.add("t", {"bad": True})
+    good = [queue.add("t", {"bad": False}) for _ in range(3)]
+
+    # When a worker runs them all (their outcomes are stored together)
+    Worker(queue, {"t": lambda job: "x" + LONE if job.data["bad"] else "fine"}, concurrency=4).drain(timeout=20)
+
+    # Then the bad job failed and says why, every other one completed, and none is left active
+    assert bad.refresh().state == "failed" and "surrogate" in bad.error
+    assert [job.refresh().result for job in good] == ["fine"] * 3
+    assert queue.counts() == _counts(complete=3, failed=1)
+
+
 def test_get_job_of_an_unknown_id_returns_none(queue):
     queue.add("t")
     assert queue.get_job("nope") is None
