@@ -46,8 +46,17 @@ def _compact_json() -> Callable[[Any], str]:
     return lambda value: "".join(encode(value, 0))
 
 
-#: compact JSON text of a value (strict: NaN and infinity refused), fast for the many small values of a queue
-to_json = _compact_json()
+_dumps = _compact_json()
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON text of ``value``, fast for the many small values of a queue. Strict: NaN and infinity are
+    refused (ValueError), and so is text Redis cannot be sent, a lone surrogate (UnicodeEncodeError, a ValueError).
+    """
+    text = _dumps(value)
+    if not text.isascii():  # a flag of the string: ASCII text, the usual case, costs no encoding here
+        text.encode()
+    return text
 
 
 class JobState(str, Enum):
@@ -231,9 +240,9 @@ def encode_data(data: Any, limit: int = MAX_DATA_BYTES, name: str = "data") -> s
     try:
         if not _plain_keys(data):
             raise TypeError("a key is not a string")
-        text = to_json(data)
-        size = len(text) if text.isascii() else len(text.encode())
-    except (TypeError, ValueError, RecursionError) as exc:  # a lone surrogate fails the encode: UnicodeEncodeError
+        text = _dumps(data)
+        size = len(text) if text.isascii() else len(text.encode())  # the encode refuses a lone surrogate
+    except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
         raise _refusal(data, name, exc) from None
     if size > limit:
         raise ValidationError(name, f"{size} bytes as JSON, over the limit of {limit} bytes "
