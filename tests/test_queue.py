@@ -402,6 +402,27 @@ def test_an_add_cut_off_before_its_reply_leaves_no_reply_for_the_next_add(real_r
     assert queue.get_job("2").data == {"n": 2}
 
 
+def test_many_queues_sharing_one_client_never_run_out_of_its_connections(real_redis):
+    import redis
+
+    from queuekit import Queue
+
+    # Given one redis-py client whose pool allows 10 connections, shared by more queues than that
+    client = redis.Redis.from_url(real_redis.url, decode_responses=True, max_connections=10)
+    queues = [Queue(f"q{n}", client=client, events=False) for n in range(25)]
+    try:
+        # When each adds a job (each keeps a connection for adding jobs)
+        jobs = [queue.add("t", {"n": n}) for n, queue in enumerate(queues)]
+
+        # Then every add went through, and the client's pool still has its connections for everything else
+        assert [queue.get_job(job.id).data for queue, job in zip(queues, jobs)] == [{"n": n} for n in range(25)]
+        assert client.ping()
+    finally:
+        for queue in queues:
+            queue.close()
+        client.close()
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
 def test_a_prepared_request_is_byte_for_byte_what_redis_py_would_send(encoding):
     # Given add.lua's request prepared once on a producer's kept connection (nothing is sent to pack it)
