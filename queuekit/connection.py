@@ -308,7 +308,8 @@ class Lane:
     again. The request, the reply and every error are the same either way; only how the caller waits differs.
 
     Only for a plain ``redis.Redis`` client: :meth:`for_client` returns None for the embedded server and for a
-    Redis Cluster, whose own clients are used as they are.
+    Redis Cluster, whose own clients are used as they are. The kept connection has the pool's settings but is not
+    counted against its ``max_connections``.
     """
 
     #: seconds of idleness after which the connection is probed before use (a server cannot be restarted faster)
@@ -409,7 +410,9 @@ class Lane:
     def _connection(self) -> Any:
         conn = self._conn
         if conn is None or self._pid != os.getpid():
-            conn = self._conn = self._pool.make_connection()
+            # built as the pool builds its own, but outside its count: the pool never gets a kept connection back,
+            # so queues sharing one client would use up its max_connections (100 by default in redis-py 8)
+            conn = self._conn = self._pool.connection_class(**self._pool.connection_kwargs)
             self._pid = os.getpid()
             self._pending = False
         elif self._pending:
