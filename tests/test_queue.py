@@ -74,6 +74,7 @@ BAD_INPUTS = [
     pytest.param(lambda q: q.add(42, {}), "non-empty string", id="type-not-a-string"),
     pytest.param(lambda q: q.add("t", {}, job_id="123"), "reserved", id="all-digit-custom-id"),
     pytest.param(lambda q: q.add_bulk([("t", {"ok": 1}), ("t", {"bad": {1, 2}})]), "data['bad']", id="bulk-one-bad"),
+    pytest.param(lambda q: q.jobs("inactive", desc=None), "desc: expected True or False", id="listing-order"),
 ]
 
 
