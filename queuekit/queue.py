@@ -441,6 +441,8 @@ class Queue:
             raise ValidationError("start", f"expected an integer of 0 or more, got {start!r}")
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValidationError("count", f"expected an integer of 1 or more, got {count!r}")
+        if not isinstance(desc, bool):
+            raise ValidationError("desc", f"expected True or False, got {desc!r}")
         ids = self._ids(state, type, start, count, desc)
         pipe = self.client.pipeline(transaction=False)
         for job_id in ids:
