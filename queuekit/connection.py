@@ -19,7 +19,7 @@ import redis.asyncio
 import redis.asyncio.cluster
 import redis.cluster
 
-from .errors import ConnectionFailed
+from .errors import ConnectionFailed, ServerLoading, ValidationError
 
 __all__ = ["connect", "connect_async", "embedded_server", "use_embedded_server", "pin_embedded_server", "mask_url",
            "resolve_url", "is_cluster", "is_cluster_url", "Lane", "AsyncLane", "Request"]
@@ -101,15 +101,17 @@ def connect(url: str | None = None, *, check: bool = True, decode_responses: boo
         decode_responses: return ``str`` rather than ``bytes`` (the default, friendlier to read).
 
     Raises:
-        ConnectionFailed: the server did not answer within ``CONNECT_TIMEOUT`` seconds; the message names host and
-            port, never the password.
+        ConnectionFailed: the server did not answer within ``CONNECT_TIMEOUT`` seconds (``ServerLoading``, one kind
+            of it: it answered that it is still loading its data); the message names host and port, never the
+            password.
+        ValidationError: ``url`` is not a URL redis-py can read.
     """
     target = resolve_url(url)
     if target is None:
         return fakeredis.FakeRedis(server=embedded_server(), decode_responses=decode_responses, **kwargs)
     kwargs.setdefault("socket_connect_timeout", CONNECT_TIMEOUT)
     kwargs.setdefault("socket_timeout", SOCKET_TIMEOUT)
-    cluster_url = _cluster_url(target)
+    cluster_url = _readable(target)
     if cluster_url is not None:
         # RedisCluster connects (and discovers the slots) when built: an unreachable cluster fails here
         try:
@@ -118,19 +120,38 @@ def connect(url: str | None = None, *, check: bool = True, decode_responses: boo
                 cluster_url, decode_responses=decode_responses, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.RedisClusterException, OSError) as exc:
             raise ConnectionFailed(f"cannot reach the Redis Cluster at {_describe(target)}: "
-                                   f"{_reason(exc)}") from None
+                                   f"{_reason(exc)}") from exc
     kwargs.setdefault("health_check_interval", 15)
     client = redis.Redis.from_url(target, decode_responses=decode_responses, **kwargs)
     if check:
         try:
             client.ping()
-        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        except (redis.RedisError, OSError) as exc:
             client.close()
-            raise ConnectionFailed(f"cannot reach Redis at {_describe(target)}: {_reason(exc)}") from None
-        except redis.RedisError as exc:  # something answered, but not like a Redis server would
-            client.close()
-            raise ConnectionFailed(f"no Redis answering at {_describe(target)}: {_reason(exc)}") from None
+            raise _unreachable(exc, _describe(target)) from exc
     return client
+
+
+def _unreachable(exc: BaseException, where: str) -> ConnectionFailed:
+    """The error for a first ping to ``where`` that failed with ``exc``."""
+    if isinstance(exc, redis.BusyLoadingError):
+        return ServerLoading(f"Redis at {where} is still loading its data; try again in a moment: {_reason(exc)}")
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError, OSError)):
+        return ConnectionFailed(f"cannot reach Redis at {where}: {_reason(exc)}")
+    # something answered, but not like a Redis server would
+    return ConnectionFailed(f"no Redis answering at {where}: {_reason(exc)}")
+
+
+def _readable(url: str) -> str | None:
+    """``_cluster_url(url)``, once redis-py is known to read ``url``; else a ValidationError, which does not quote the
+    URL (it may hold a password)."""
+    try:
+        cluster_url = _cluster_url(url)
+        redis.connection.parse_url(cluster_url or url)  # type: ignore[no-untyped-call]
+    except ValueError as exc:
+        raise ValidationError("url", f"not a Redis URL ({exc}); expected redis://[user:password@]host:port/db, "
+                                     "rediss://... or unix://...") from exc
+    return cluster_url
 
 
 def connect_async(url: str | None = None, *, decode_responses: bool = True, **kwargs: Any) -> redis.asyncio.Redis:
@@ -140,7 +161,7 @@ def connect_async(url: str | None = None, *, decode_responses: bool = True, **kw
         return fakeredis.FakeAsyncRedis(server=embedded_server(), decode_responses=decode_responses, **kwargs)
     kwargs.setdefault("socket_connect_timeout", CONNECT_TIMEOUT)
     kwargs.setdefault("socket_timeout", SOCKET_TIMEOUT)
-    cluster_url = _cluster_url(target)
+    cluster_url = _readable(target)
     if cluster_url is not None:
         return redis.asyncio.cluster.RedisCluster.from_url(  # type: ignore[return-value]
             cluster_url, decode_responses=decode_responses, **kwargs)
@@ -309,7 +330,8 @@ class Lane:
     restarted, empty server.
 
     Only for a plain ``redis.Redis`` client: :meth:`for_client` returns None for the embedded server and for a
-    Redis Cluster, whose own clients are used as they are.
+    Redis Cluster, whose own clients are used as they are. The kept connection has the pool's settings but is not
+    counted against its ``max_connections``.
     """
 
     #: seconds of idleness after which the connection is probed before use (a server cannot be restarted faster)
@@ -411,8 +433,10 @@ class Lane:
     def _connection(self) -> Any:
         conn = self._conn
         if conn is None or self._pid != os.getpid():
-            conn = self._conn = self._pool.make_connection()
-            self._conn.register_connect_callback(self._connected)
+            # built as the pool builds its own, but outside its count: the pool never gets a kept connection back,
+            # so queues sharing one client would use up its max_connections (100 by default in redis-py 8)
+            conn = self._conn = self._pool.connection_class(**self._pool.connection_kwargs)
+            conn.register_connect_callback(self._connected)
             self._pid = os.getpid()
             self._pending = False
         elif self._pending:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from .errors import JobFailed, ValidationError, WaitTimeout
+from .errors import JobFailed, ValidationError, WaitTimeout, translated
 
 if TYPE_CHECKING:
     from .queue import Queue
@@ -46,8 +46,17 @@ def _compact_json() -> Callable[[Any], str]:
     return lambda value: "".join(encode(value, 0))
 
 
-#: compact JSON text of a value (strict: NaN and infinity refused), fast for the many small values of a queue
-to_json = _compact_json()
+_dumps = _compact_json()
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON text of ``value``, fast for the many small values of a queue. Strict: NaN and infinity are
+    refused (ValueError), and so is text Redis cannot be sent, a lone surrogate (UnicodeEncodeError, a ValueError).
+    """
+    text = _dumps(value)
+    if not text.isascii():  # a flag of the string: ASCII text, the usual case, costs no encoding here
+        text.encode()
+    return text
 
 
 class JobState(str, Enum):
@@ -158,13 +167,16 @@ def _backoff(value: Any, known: Mapping[str, Any] = {}) -> dict[str, Any] | None
     return spec
 
 
-def _find_unserializable(value: Any, path: str) -> str | None:
-    """The path of the first value json cannot encode (or None)."""
+#: what every refusal of data that is not JSON ends with
+_JSON_ONLY = "only JSON values (dict with str keys, list, str, int, float, bool, None) can be stored"
+
+
+def _find_unserializable(value: Any, path: str) -> tuple[str, str] | None:
+    """Where the first value that JSON or Redis cannot take is, and why (or None)."""
     if isinstance(value, Mapping):
         for k, v in value.items():
-            if not isinstance(k, str):
-                return f"{path}[{k!r}] (keys must be strings)"
-            found = _find_unserializable(v, f"{path}[{k!r}]")
+            where = f"{path}[{k!r}]"
+            found = _bad_key(k, where) or _find_unserializable(v, where)
             if found:
                 return found
         return None
@@ -174,11 +186,34 @@ def _find_unserializable(value: Any, path: str) -> str | None:
             if found:
                 return found
         return None
+    return _bad_leaf(value, path)
+
+
+def _bad_key(key: Any, where: str) -> tuple[str, str] | None:
+    if not isinstance(key, str):
+        return where, f"keys must be strings: {_JSON_ONLY}"
+    return _bad_text(key, where)
+
+
+def _bad_leaf(value: Any, path: str) -> tuple[str, str] | None:
+    if isinstance(value, str):
+        return _bad_text(value, path)
     if isinstance(value, float) and not math.isfinite(value):
-        return f"{path} (NaN and infinity are not JSON)"
-    if value is None or isinstance(value, (str, int, float, bool)):
+        return path, f"NaN and infinity are not JSON: {_JSON_ONLY}"
+    if value is None or isinstance(value, (int, float, bool)):
         return None
-    return f"{path} ({type(value).__name__} is not JSON-serializable)"
+    return path, f"{type(value).__name__} is not JSON-serializable: {_JSON_ONLY}"
+
+
+def _bad_text(text: str, where: str) -> tuple[str, str] | None:
+    """Why ``text`` cannot be sent to Redis (or None): Redis takes UTF-8, and the only str UTF-8 cannot encode is one
+    holding a lone surrogate, which is what decoding invalid bytes with ``errors="surrogateescape"`` leaves."""
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        return where, (f"{text[exc.start:exc.end]!r} at index {exc.start} is a lone surrogate, not valid Unicode "
+                       "text; decode bytes with errors='replace', or store them as base64")
+    return None
 
 
 def _plain_keys(value: Any) -> bool:
@@ -195,26 +230,41 @@ def _plain_keys(value: Any) -> bool:
 
 
 def encode_data(data: Any, limit: int = MAX_DATA_BYTES, name: str = "data") -> str:
-    """``data`` as compact JSON; ValidationError names the offending key, or says how far over the limit it is.
+    """``data`` as compact JSON; the ValidationError's field is the path of the offending value (``data['a'][1]``),
+    or ``name`` when the whole is over ``limit`` bytes.
 
-    Stricter than ``json.dumps``: non-string keys and NaN are refused, since they would not come back unchanged.
+    Stricter than ``json.dumps``: non-string keys and NaN are refused, since they would not come back unchanged, and
+    so is text with a lone surrogate, which cannot be sent to Redis.
     """
     # the common case costs one walk over the containers and one C-speed dumps; a refusal is explained afterwards
     try:
         if not _plain_keys(data):
             raise TypeError("a key is not a string")
-        text = to_json(data)
-    except (TypeError, ValueError, RecursionError) as exc:
-        try:
-            where = _find_unserializable(data, name)
-        except RecursionError:
-            where = f"{name} (nested too deeply, or a container that holds itself)"
-        raise ValidationError(name, f"{where or f'{name} ({exc})'}: only JSON values (dict with str keys, list, "
-                                    "str, int, float, bool, None) can be stored") from None
-    size = len(text) if text.isascii() else len(text.encode())
+        text = _dumps(data)
+        size = len(text) if text.isascii() else len(text.encode())  # the encode refuses a lone surrogate
+    except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
+        raise _refusal(data, name, exc) from None
     if size > limit:
         raise ValidationError(name, f"{size} bytes as JSON, over the limit of {limit} bytes "
                                     "(store large payloads elsewhere and pass a reference)")
+    return text
+
+
+def _refusal(data: Any, name: str, exc: BaseException) -> ValidationError:
+    """The error for ``data`` (called ``name``) that failed to encode with ``exc``, naming the value at fault."""
+    try:
+        found = _find_unserializable(data, name)
+    except RecursionError:
+        found = name, f"nested too deeply, or a container that holds itself: {_JSON_ONLY}"
+    return ValidationError(*(found or (name, f"{exc}: {_JSON_ONLY}")))
+
+
+def _check_text(text: str, name: str) -> str:
+    """``text`` itself, once it is known Redis can be sent it (ValidationError naming ``name`` otherwise)."""
+    if not text.isascii():
+        found = _bad_text(text, name)
+        if found:
+            raise ValidationError(*found)
     return text
 
 
@@ -369,6 +419,7 @@ class Job:
             self._require_queue().events.on_job(self.id, event, listener)
         return self
 
+    @translated
     def save(self) -> Job:
         """Store the job (validated first; nothing is written if anything is invalid). Returns self."""
         self._require_queue().save(self)
@@ -376,34 +427,42 @@ class Job:
 
     # ---- handler side ---------------------------------------------------------------------------------------
 
+    @translated
     def progress(self, done: float, total: float = 100, data: Any = None) -> Job:
-        """Report progress: stores ``min(100, floor(done * 100 / total))`` and announces it."""
+        """Report progress: stores ``min(100, floor(done * 100 / total))`` and ``data`` (JSON, as job data) and
+        announces it."""
         if isinstance(done, bool) or not isinstance(done, (int, float)) or isinstance(total, bool) or \
                 not isinstance(total, (int, float)) or total <= 0:
             raise ValidationError("progress", f"expected numbers done >= 0 and total > 0, got {done!r}/{total!r}")
+        queue = self._require_queue()
+        encoded = "" if data is None else encode_data(data, queue.max_data_bytes, "progress_data")
         self.percent = max(0, min(100, math.floor(done * 100 / total)))
         self.progress_data = data
-        self._require_queue()._report_progress(self)
+        queue._report_progress(self, encoded)
         return self
 
+    @translated
     def log(self, message: str, *args: Any) -> Job:
         """Append a line to the job's log (``%`` formatting with ``args``, like logging)."""
-        text = str(message) % args if args else str(message)
+        text = _check_text(str(message) % args if args else str(message), "log")
         self._require_queue()._append_log(self, text)
         return self
 
+    @translated
     def heartbeat(self) -> bool:
         """Renew this job's lease now (for long CPU-bound handlers); False if the lease was already lost."""
         return self._require_queue()._heartbeat(self)
 
     # ---- reading and managing ------------------------------------------------------------------------------
 
+    @translated
     def refresh(self) -> Job:
         """Reload every field from Redis; raises JobNotFound if the job is gone."""
         fresh = self._require_queue()._load(self._require_id())
         self.__dict__.update({k: v for k, v in fresh.__dict__.items() if not k.startswith("_")})
         return self
 
+    @translated
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the job finishes; return its result, or raise JobFailed / WaitTimeout (seconds)."""
         queue = self._require_queue()
@@ -417,19 +476,23 @@ class Job:
         return self.result
 
     @property
+    @translated
     def failed_attempts(self) -> list[dict[str, Any]]:
         """Every failed, stalled or interrupted attempt: attempt, kind, error, traceback, at (ms)."""
         return self._require_queue()._attempt_history(self._require_id())
 
     @property
+    @translated
     def logs(self) -> list[str]:
         """The job's log lines."""
         return self._require_queue()._log_lines(self._require_id())
 
+    @translated
     def remove(self) -> bool:
         """Delete the job, whatever its state."""
         return self._require_queue().remove(self._require_id())
 
+    @translated
     def retry(self) -> bool:
         """Put a failed job back in line with a fresh set of attempts."""
         return self._require_queue().retry(self._require_id()) == 1
@@ -487,6 +550,10 @@ class Job:
         if self._queue is None:
             raise RuntimeError("this job is not attached to a queue; create it with queue.create(...)")
         return self._queue
+
+    def _where(self) -> str:
+        """Where the job's queue is (named in the errors of its calls)."""
+        return self._queue._where() if self._queue is not None else ""
 
     def _require_id(self) -> str:
         if self.id is None:

@@ -11,7 +11,8 @@ from typing import Any
 import redis
 import redis.asyncio
 
-from .connection import connect, connect_async
+from .connection import connect, connect_async, describe_client
+from .errors import translated
 
 __all__ = ["publish", "Subscriber"]
 
@@ -20,6 +21,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[..., Any]
 
 
+@translated
 def publish(channel: str, message: str, client: redis.Redis | None = None) -> int:
     """Publish ``message`` on ``channel``; returns how many subscribers received it."""
     return int((client or connect()).publish(channel, message))
@@ -79,17 +81,30 @@ class Subscriber:
         client = self.client or connect()
         pubsub = client.pubsub()
         try:
-            pubsub.subscribe(*self.channels)
-            # The subscribe confirmation comes back as a message: read it so `subscribed` means "active on the server".
-            while not _is_confirmation(pubsub.get_message(timeout=self.poll_interval)):
-                if self._stopping.is_set():
-                    return
+            if not self._subscribe(pubsub):
+                return
             self.subscribed.set()
             while not self._stopping.is_set():
-                if self._dispatch(pubsub.get_message(timeout=self.poll_interval)):
+                if self._dispatch(self._receive(pubsub)):
                     break
         finally:
             self._close(pubsub)
+
+    # The calls to Redis raise queuekit's errors (see errors.translated); the handler's own errors pass unchanged.
+
+    @translated
+    def _subscribe(self, pubsub: Any) -> bool:
+        """Subscribe; True once the server confirmed it, False if :meth:`stop` was called first."""
+        pubsub.subscribe(*self.channels)
+        # The subscribe confirmation comes back as a message: read it so `subscribed` means "active on the server".
+        while not _is_confirmation(pubsub.get_message(timeout=self.poll_interval)):
+            if self._stopping.is_set():
+                return False
+        return True
+
+    @translated
+    def _receive(self, pubsub: Any) -> Any:
+        return pubsub.get_message(timeout=self.poll_interval)
 
     def _close(self, pubsub: Any) -> None:
         try:
@@ -102,18 +117,13 @@ class Subscriber:
     async def run_async(self) -> None:
         """The asyncio form of :meth:`run`; cancel the task or call :meth:`stop` to end it."""
         client = self.client or connect_async()
-        if hasattr(client, "initialize"):  # a cluster client learns its nodes before it can hand out a pubsub
-            await client.initialize()
-        pubsub = client.pubsub()
+        pubsub = await self._pubsub_async(client)
         try:
-            await pubsub.subscribe(*self.channels)
-            while not _is_confirmation(await pubsub.get_message(timeout=self.poll_interval)):
-                if self._stopping.is_set():
-                    return
+            if not await self._subscribe_async(pubsub):
+                return
             self.subscribed.set()
             while not self._stopping.is_set():
-                message = await pubsub.get_message(timeout=self.poll_interval)
-                if self._dispatch(message):
+                if self._dispatch(await self._receive_async(pubsub)):
                     break
         finally:
             try:
@@ -122,6 +132,28 @@ class Subscriber:
             except (redis.ConnectionError, OSError):
                 pass
             self.subscribed.clear()
+
+    @translated
+    async def _pubsub_async(self, client: Any) -> Any:
+        if hasattr(client, "initialize"):  # a cluster client learns its nodes before it can hand out a pubsub
+            await client.initialize()
+        return client.pubsub()
+
+    @translated
+    async def _subscribe_async(self, pubsub: Any) -> bool:
+        await pubsub.subscribe(*self.channels)
+        while not _is_confirmation(await pubsub.get_message(timeout=self.poll_interval)):
+            if self._stopping.is_set():
+                return False
+        return True
+
+    @translated
+    async def _receive_async(self, pubsub: Any) -> Any:
+        return await pubsub.get_message(timeout=self.poll_interval)
+
+    def _where(self) -> str:
+        """Where the subscriber's server is, when it was given a client (named in the errors of its calls)."""
+        return describe_client(self.client) if self.client is not None else ""
 
     def start(self, wait: float = 5.0) -> Subscriber:
         """Run in a daemon thread; returns once the subscription is active (or ``wait`` seconds passed)."""

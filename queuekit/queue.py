@@ -15,7 +15,7 @@ import redis
 
 from .connection import (Lane, Request, connect, connect_async, describe_client, is_cluster,
                          resolve_url, twin)
-from .errors import QueuekitError, ValidationError
+from .errors import QueuekitError, ValidationError, translated
 from .events import EventHub
 from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_type, encode_data, now_ms
 from .keys import QUEUES, QueueKeys
@@ -142,6 +142,10 @@ class Queue:
         """Kue's test mode for this queue: ``enter(process=False)``, ``jobs``, ``clear()``, ``exit()``."""
         return self._test_mode
 
+    def _where(self) -> str:
+        """Where this queue's server is, without a password (named in the errors of its calls)."""
+        return describe_client(self.client)
+
     def _register_queue(self) -> None:
         """List the name in the set of queue names (``queuekit info`` reads it) after the first add, and again after
         an add that opened a new connection: a Redis restarted without persistence has lost the set."""
@@ -157,6 +161,7 @@ class Queue:
         """An unsaved job; chain options (``.priority('high').attempts(3)``...) then ``.save()``."""
         return Job(type=_job_type(type), data={} if data is None else data, _queue=self)
 
+    @translated
     def add(self, type: str, data: Any = None, *, priority: int | str = 0, delay: Any = 0, attempts: int = 1,
             backoff: Any = None, ttl: Any = None, job_id: str | None = None,
             remove_on_complete: bool = False) -> Job:
@@ -172,6 +177,7 @@ class Queue:
             job.set_id(job_id)
         return self.save(job)
 
+    @translated
     def add_bulk(self, jobs: Iterable[Job | tuple[str, Any] | Mapping[str, Any]]) -> list[Job]:
         """Add many jobs in one round trip. Items: Job, ``(type, data)`` or ``{"type", "data", **options}``.
 
@@ -201,11 +207,12 @@ class Queue:
                 else:
                     raise ValidationError("job", f"expected a Job, (type, data) or a dict, got {item!r}")
             except ValidationError as exc:
-                raise ValidationError(f"jobs[{n}].{exc.field}", str(exc).split(": ", 1)[-1]) from None
+                raise ValidationError(f"jobs[{n}].{exc.field}", exc.reason) from None
             except TypeError as exc:
                 raise ValidationError(f"jobs[{n}]", f"unknown option: {exc}") from None
         return self._enqueue(built)
 
+    @translated
     def save(self, job: Job) -> Job:
         """Store ``job`` (validated first). In test mode the job is captured instead (see ``test_mode``)."""
         job._queue = self
@@ -262,7 +269,7 @@ class Queue:
                         data = fields.pop("data")
                         key = tuple(fields.items())
                 except ValidationError as exc:
-                    raise ValidationError(f"jobs[{n}].{exc.field}", str(exc).split(": ", 1)[-1]) from None
+                    raise ValidationError(f"jobs[{n}].{exc.field}", exc.reason) from None
                 # jobs sharing type and options share one option group: sent (and read by Lua) once per batch
                 g = groups.get(key)
                 if g is None:
@@ -356,6 +363,7 @@ class Queue:
 
     # ---- reading jobs -----------------------------------------------------------------------------------------
 
+    @translated
     def get_job(self, job_id: str | int) -> Job | None:
         """The job with this id, or None if there is none."""
         job_id = str(job_id)
@@ -390,10 +398,12 @@ class Queue:
     def _log_lines(self, job_id: str) -> list[str]:
         return list(self.client.lrange(self.keys.log(job_id), 0, -1))
 
+    @translated
     def types(self) -> list[str]:
         """Every job type this queue has seen."""
         return sorted(self.client.smembers(self.keys.types))
 
+    @translated
     def counts(self, type: str | None = None) -> dict[str, int]:
         """How many jobs are in each state (optionally of one type)."""
         types = [type] if type is not None else self.types()
@@ -438,6 +448,7 @@ class Queue:
             ids = [job_id for job_id, t in zip(ids, pipe.execute()) if t == type]
         return ids[start:] if count is None else ids[start:start + count]
 
+    @translated
     def jobs(self, state: str, type: str | None = None, start: int = 0, count: int = 50,
              desc: bool = False) -> list[Job]:
         """A page of jobs in ``state`` (optionally of one ``type``), in line order (oldest first unless ``desc``)."""
@@ -445,6 +456,8 @@ class Queue:
             raise ValidationError("start", f"expected an integer of 0 or more, got {start!r}")
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValidationError("count", f"expected an integer of 1 or more, got {count!r}")
+        if not isinstance(desc, bool):
+            raise ValidationError("desc", f"expected True or False, got {desc!r}")
         ids = self._ids(state, type, start, count, desc)
         pipe = self.client.pipeline(transaction=False)
         for job_id in ids:
@@ -453,11 +466,13 @@ class Queue:
 
     # ---- managing ---------------------------------------------------------------------------------------------
 
+    @translated
     def retry(self, job_id: str | int) -> int:
         """Put one failed job back in line with fresh attempts; returns 1, or 0 if it was not failed."""
         return len(self.scripts.retry(keys=[self.keys.failed, self.keys.base],
                                       args=[self.channel, str(job_id)]))
 
+    @translated
     def retry_failed(self) -> list[str]:
         """Put every failed job back in line; returns their ids."""
         out: list[str] = []
@@ -467,10 +482,12 @@ class Queue:
             if len(batch) < 10000:
                 return out
 
+    @translated
     def remove(self, job_id: str | int) -> bool:
         """Delete a job in any state, with its log and history; False if there was no such job."""
         return bool(self.scripts.remove(keys=[self.keys.base], args=[str(job_id), self.channel]))
 
+    @translated
     def clean(self, state: str = "complete", *, keep: int | None = None, older_than: Any = None) -> int:
         """Remove finished jobs: keep only the newest ``keep``, and/or those finished less than ``older_than`` ms
         (or a timedelta) ago. With neither, remove them all. Returns how many were removed."""
@@ -495,10 +512,12 @@ class Queue:
             if n < 1000:
                 return total
 
+    @translated
     def pause(self) -> None:
         """Stop every worker of this queue from starting new jobs (running ones finish)."""
         self.client.hset(self.keys.meta, "paused", "1")
 
+    @translated
     def resume(self) -> None:
         """Let workers start jobs again, and wake them."""
         self.client.hdel(self.keys.meta, "paused")
@@ -508,10 +527,12 @@ class Queue:
         pipe.execute()
 
     @property
+    @translated
     def paused(self) -> bool:
         """True while the queue is paused."""
         return self.client.hget(self.keys.meta, "paused") == "1"
 
+    @translated
     def obliterate(self) -> int:
         """Delete every key of this queue (jobs, lines, counters); returns how many keys were deleted.
 
@@ -532,6 +553,7 @@ class Queue:
         self._registered = None
         return int(deleted)
 
+    @translated
     def workers(self) -> list[dict[str, Any]]:
         """The live workers: id, host, pid, types, concurrency, running, counters, last_seen (ms). A worker is live
         until it stops or its last heartbeat is two leases old (then it is taken for dead). Two round trips."""
@@ -599,10 +621,10 @@ class Queue:
 
     # ---- used by Job while a handler runs ----------------------------------------------------------------------
 
-    def _report_progress(self, job: Job) -> None:
+    def _report_progress(self, job: Job, data: str) -> None:
+        """Store and announce ``job``'s percent and ``data``, its progress data as JSON ("" for none)."""
         if job.id is None:
             return
-        data = "" if job.progress_data is None else json.dumps(job.progress_data, separators=(",", ":"))
         self.scripts.progress(keys=[self.keys.job(job.id)],
                               args=[job._token, job.percent, data, self.channel, job.id])
 

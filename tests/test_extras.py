@@ -360,6 +360,21 @@ def test_an_asyncio_subscriber(backend, queue):
     assert asyncio.run(main()) == ["hello", "bye"]
 
 
+def test_a_subscribers_handler_error_comes_out_as_the_handler_raised_it(backend):
+    # Given a handler that fails with an error of its own which looks like a network one
+    def handler(message):
+        raise ConnectionError(f"the gateway refused {message}")
+
+    sub = Subscriber("news", handler, client=backend.client)
+    threading.Thread(target=lambda: (sub.subscribed.wait(5), publish("news", "hello", backend.client)),
+                     daemon=True).start()
+
+    # When a message arrives, the subscription ends with that error unchanged: it is the handler's, not Redis's
+    with pytest.raises(ConnectionError) as raised:
+        sub.run()
+    assert type(raised.value) is ConnectionError and str(raised.value) == "the gateway refused hello"
+
+
 # ---- notebook display ---------------------------------------------------------------------------------------------
 
 def test_rich_display_of_queue_job_and_worker(queue):

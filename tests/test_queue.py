@@ -85,6 +85,7 @@ BAD_INPUTS = [
     pytest.param(lambda q: q.add(42, {}), "non-empty string", id="type-not-a-string"),
     pytest.param(lambda q: q.add("t", {}, job_id="123"), "reserved", id="all-digit-custom-id"),
     pytest.param(lambda q: q.add_bulk([("t", {"ok": 1}), ("t", {"bad": {1, 2}})]), "data['bad']", id="bulk-one-bad"),
+    pytest.param(lambda q: q.jobs("inactive", desc=None), "desc: expected True or False", id="listing-order"),
 ]
 
 
@@ -117,6 +118,57 @@ def test_validation_errors_are_readable(queue):
         queue.add("t", delay=-1)
     with pytest.raises(ValidationError, match=r"^type: expected a non-empty string naming the job type, got ''$"):
         queue.add("")
+
+
+# A lone surrogate is what Python makes of bytes that were not valid UTF-8 (os.fsdecode, errors="surrogateescape"):
+# a str that cannot be encoded, so Redis can never be sent it. Each place a job's text enters is listed here.
+LONE = "\ud800"
+
+SURROGATES = [
+    pytest.param(lambda q, job: q.add("t", {"a": ["ok", LONE]}), "data['a'][1]", id="data-in-a-list"),
+    pytest.param(lambda q, job: q.add("t", {LONE: 1}), f"data[{LONE!r}]", id="data-key"),
+    pytest.param(lambda q, job: q.add("t", "x" + LONE), "data", id="data-itself"),
+    pytest.param(lambda q, job: q.create("t", {"s": LONE}).save(), "data['s']", id="fluent-save"),
+    pytest.param(lambda q, job: q.add_bulk([("t", {}), ("t", {"a": ["ok", LONE]})]), "jobs[1].data['a'][1]",
+                 id="bulk"),
+    pytest.param(lambda q, job: q.add_bulk([("t", {}), {"type": "t", "data": {"s": LONE}, "priority": 3}]),
+                 "jobs[1].data['s']", id="bulk-with-options"),
+    pytest.param(lambda q, job: q.add("t" + LONE), "type", id="type"),
+    pytest.param(lambda q, job: q.add("t", job_id="x" + LONE), "job_id", id="custom-id"),
+    pytest.param(lambda q, job: job.log("a line " + LONE), "log", id="log-line"),
+    pytest.param(lambda q, job: job.progress(1, 2, {"p": [LONE]}), "progress_data['p'][0]", id="progress-data"),
+]
+
+
+@pytest.mark.parametrize("bad_call, field", SURROGATES)
+def test_a_lone_surrogate_in_a_jobs_text_is_refused_naming_where_it_is_and_writes_nothing(backend, queue, bad_call,
+                                                                                          field):
+    # Given a queue holding a job (the one a handler would log to or report progress on)
+    job = queue.add("t", {"fine": True})
+    before = snapshot(backend.client)
+
+    # When text with a lone surrogate reaches the API
+    with pytest.raises(ValidationError) as refused:
+        bad_call(queue, job)
+
+    # Then the error names the place, says what is wrong, and Redis is exactly as it was
+    assert refused.value.field == field
+    assert "surrogate" in str(refused.value) or field in ("type", "job_id")
+    assert snapshot(backend.client) == before
+
+
+def test_a_result_with_a_lone_surrogate_fails_its_attempt_with_the_reason_and_the_batch_goes_on(queue):
+    # Given a job whose handler returns text with a lone surrogate, and jobs whose handlers return good text
+    bad = queue.add("t", {"bad": True})
+    good = [queue.add("t", {"bad": False}) for _ in range(3)]
+
+    # When a worker runs them all (their outcomes are stored together)
+    Worker(queue, {"t": lambda job: "x" + LONE if job.data["bad"] else "fine"}, concurrency=4).drain(timeout=20)
+
+    # Then the bad job failed and says why, every other one completed, and none is left active
+    assert bad.refresh().state == "failed" and "surrogate" in bad.error
+    assert [job.refresh().result for job in good] == ["fine"] * 3
+    assert queue.counts() == _counts(complete=3, failed=1)
 
 
 def test_get_job_of_an_unknown_id_returns_none(queue):
@@ -360,6 +412,27 @@ def test_an_add_cut_off_before_its_reply_leaves_no_reply_for_the_next_add(real_r
     # Then it reads its own reply, not the one left unread (the interrupted job was stored as job 2)
     assert job.id == "3" and queue.get_job("3").data == {"n": 3}
     assert queue.get_job("2").data == {"n": 2}
+
+
+def test_many_queues_sharing_one_client_never_run_out_of_its_connections(real_redis):
+    import redis
+
+    from queuekit import Queue
+
+    # Given one redis-py client whose pool allows 10 connections, shared by more queues than that
+    client = redis.Redis.from_url(real_redis.url, decode_responses=True, max_connections=10)
+    queues = [Queue(f"q{n}", client=client, events=False) for n in range(25)]
+    try:
+        # When each adds a job (each keeps a connection for adding jobs)
+        jobs = [queue.add("t", {"n": n}) for n, queue in enumerate(queues)]
+
+        # Then every add went through, and the client's pool still has its connections for everything else
+        assert [queue.get_job(job.id).data for queue, job in zip(queues, jobs)] == [{"n": n} for n in range(25)]
+        assert client.ping()
+    finally:
+        for queue in queues:
+            queue.close()
+        client.close()
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
@@ -899,3 +972,45 @@ def test_a_worker_lists_its_queue_again_after_the_set_of_names_lost_it(backend, 
     # Then the worker puts the name back when it next reports in (every lease / 3)
     wait_until(lambda: backend.client.smembers("qk:queues") == {"test"}, timeout=5,
                message="the queue's name listed again")
+
+# ---- errors from Redis ----------------------------------------------------------------------------------------
+
+def test_each_error_from_redis_is_a_queuekit_error_that_keeps_its_builtin_and_redis_py_kin():
+    import redis
+
+    from queuekit import errors
+
+    # what a caller may already catch, by each of the three families
+    kin = {
+        errors.ConnectionFailed: (ConnectionError, redis.exceptions.ConnectionError),
+        errors.ServerLoading: (errors.ConnectionFailed, ConnectionError, redis.exceptions.BusyLoadingError),
+        errors.CommandTimeout: (TimeoutError, redis.exceptions.TimeoutError),
+        errors.ErrorReply: (errors.ServerError, redis.exceptions.ResponseError),
+        errors.ServerError: (redis.exceptions.RedisError,),
+    }
+    for cls, bases in kin.items():
+        assert issubclass(cls, QueuekitError), cls
+        for base in bases:
+            assert issubclass(cls, base), (cls, base)
+        assert cls.__name__ in errors.__all__
+        assert repr(cls("why")) == f"{cls.__name__}('why')"
+
+
+def test_a_key_of_the_queue_overwritten_with_the_wrong_type_raises_a_queuekit_error_reply(backend, queue):
+    import redis
+
+    from queuekit.connection import describe_client
+    from queuekit.errors import ErrorReply
+
+    # Given someone who stored a plain string where the queue keeps its settings (a hash)
+    backend.client.set(queue.keys.meta, "not a hash")
+
+    # When the queue is paused
+    with pytest.raises(ErrorReply) as refused:
+        queue.pause()
+
+    # Then Redis's answer comes out as a queuekit error, still catchable as redis-py's, with redis-py's as its cause
+    assert isinstance(refused.value, QueuekitError) and isinstance(refused.value, redis.ResponseError)
+    assert "WRONGTYPE" in str(refused.value) and describe_client(queue.client) in str(refused.value)
+    assert isinstance(refused.value.__cause__, redis.ResponseError)
+    assert not isinstance(refused.value.__cause__, QueuekitError)

@@ -33,8 +33,11 @@ from hypothesis import strategies as st
 
 import queuekit
 import queuekit.queue
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 from faults_support import RedisProcess, closed_port, python_env
-from queuekit import Queue, Worker, connect
+from queuekit import Queue, Subscriber, Worker, connect, errors, publish
 from queuekit.connection import twin
 from queuekit.errors import ConnectionFailed, HandlerNotFound, QueuekitError
 from queuekit.keys import QUEUES
@@ -45,17 +48,21 @@ SETTINGS = settings(max_examples=60, deadline=None, database=None, suppress_heal
 
 # ---- strategies ----------------------------------------------------------------------------------------------
 
+# text holding a lone surrogate (what decoding bad bytes with surrogateescape leaves): a str Redis cannot be sent
+with_surrogate = st.builds(lambda a, c, b: a + c + b, st.text(max_size=8), st.integers(0xD800, 0xDFFF).map(chr),
+                           st.text(max_size=8))
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-                      st.text(max_size=30))
+                      st.text(max_size=30), with_surrogate)
 not_json = st.one_of(st.binary(max_size=10), st.sets(st.integers(), max_size=3), st.builds(object),
                      st.datetimes(), st.complex_numbers(), st.just(Ellipsis), st.functions())
 leaf = st.one_of(json_leaf, json_leaf, json_leaf, not_json)
 data_values = st.recursive(leaf, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.tuples(inner, inner),
-    st.dictionaries(st.one_of(st.text(max_size=10), st.text(max_size=10), st.integers(), st.none()), inner,
-                    max_size=4)), max_leaves=12)
-anything = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40), st.binary(max_size=8),
-                     st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+    st.dictionaries(st.one_of(st.text(max_size=10), st.text(max_size=10), st.integers(), st.none(), with_surrogate),
+                    inner, max_size=4)), max_leaves=12)
+anything = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40), with_surrogate,
+                     st.binary(max_size=8), st.lists(st.integers(), max_size=3),
+                     st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
                      st.timedeltas(), st.datetimes(), st.builds(object))
 type_names = st.one_of(st.text(max_size=220), st.sampled_from(["work", "a:b", "{x}", "wait:x", "\x00", "é" * 201]),
                        anything)
@@ -343,6 +350,116 @@ def test_ids_that_spell_each_others_keys_keep_their_own_lines_and_histories(stor
             assert job.logs == [f"run of {job_id}"]
             assert [a["error"] for a in job.failed_attempts] == ([f"{job_id} failed"] if job_id in bad else [])
         check_consistent(queue, len(added))
+
+# ---- Redis away, loading, or refusing: queuekit's errors, still catchable as redis-py's and the builtins ---------
+
+
+def impatient_client(server: RedisProcess) -> redis.Redis:
+    """A client that does not retry a failed call (redis-py's default retries spend seconds on each one)."""
+    return connect(server.url, retry=Retry(NoBackoff(), 0))
+
+
+def test_every_call_while_redis_is_down_raises_a_queuekit_connection_error(tmp_path: Path) -> None:
+    # Given a queue on a private Redis holding a job, and the course's helpers on the same server
+    server = RedisProcess(tmp_path / "redis", ["--save", "", "--appendonly", "no"]).start()
+    queue = Queue("outage", client=impatient_client(server))
+    job = queue.add("work", {"n": 1})
+    registry = Registry(queue, process=False)
+    registry.add_worker("mail", lambda j: None, lambda d: "a title")
+    scripts = ScriptQueue("outage-scripts", client=queue.client)
+    scripts.register("daily")(lambda p: p)
+    calls: dict[str, Any] = {
+        "add": lambda: queue.add("work", {"n": 2}),
+        "add_bulk": lambda: queue.add_bulk([("work", {"n": 3}), ("work", {"n": 4})]),
+        "save": lambda: queue.create("work").save(),
+        "counts": queue.counts, "types": queue.types, "workers": queue.workers,
+        "get_job": lambda: queue.get_job(job.id), "jobs": lambda: queue.jobs("inactive"),
+        "retry": lambda: queue.retry(job.id), "retry_failed": queue.retry_failed,
+        "remove": lambda: queue.remove(job.id), "clean": queue.clean, "obliterate": queue.obliterate,
+        "pause": queue.pause, "resume": queue.resume, "paused": lambda: queue.paused,
+        "job.refresh": job.refresh, "job.logs": lambda: job.logs, "job.failed_attempts": lambda: job.failed_attempts,
+        "job.log": lambda: job.log("a line"), "job.progress": lambda: job.progress(1, 2),
+        "job.remove": job.remove, "job.retry": job.retry,
+        "publish": lambda: publish("outage-news", "hello", queue.client),
+        "Subscriber.run": Subscriber("outage-news", print, client=queue.client).run,
+        "Registry.submit_job": lambda: registry.submit_job("mail", {}),
+        "Registry.get_job_by_id": lambda: registry.get_job_by_id(job.id),
+        "ScriptQueue.queue": lambda: scripts.queue("daily", {}),
+    }
+    try:
+        # When the server goes away
+        server.stop()
+
+        # Then every call fails with one error of all three families, naming the server, redis-py's error its cause
+        for name, call in calls.items():
+            with pytest.raises(QueuekitError) as failed:
+                call()
+            error = failed.value
+            assert isinstance(error, ConnectionFailed), (name, repr(error))
+            assert isinstance(error, redis.ConnectionError) and isinstance(error, ConnectionError), name
+            assert f"127.0.0.1:{server.port}" in str(error), (name, str(error))
+            assert isinstance(error.__cause__, redis.ConnectionError), (name, repr(error.__cause__))
+        # ... and a wait that gives up does so with a queuekit error too (ConnectionFailed, or WaitTimeout if it
+        # rides out the outage until its timeout)
+        with pytest.raises(QueuekitError):
+            job.wait(timeout=2)
+    finally:
+        queue.close()
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path_factory.mktemp("refusing"), ["--save", "", "--appendonly", "no"]).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_redis_still_loading_its_data_raises_a_queuekit_error_of_the_loading_kind(
+        private_redis: RedisProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a queue that has added a job (its connections are open)
+    queue = Queue("loading", client=impatient_client(private_redis), events=False)
+    job = queue.add("work")
+
+    # When Redis answers every call as it does while it loads its data after a restart ("-LOADING ..."; faked on
+    # the client's side of the socket: a data set big enough to catch a real server loading takes long to build)
+    def loading(*args: Any, **kwargs: Any) -> Any:
+        raise redis.exceptions.BusyLoadingError("Redis is loading the dataset in memory")
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "read_response", loading)
+
+    # Then each call raises queuekit's error of that kind: also a connection error, and redis-py's loading error
+    for call in (lambda: queue.add("work"), queue.counts, lambda: queue.get_job(job.id), queue.pause):
+        with pytest.raises(QueuekitError) as failed:
+            call()
+        assert isinstance(failed.value, errors.ServerLoading) and isinstance(failed.value, ConnectionFailed)
+        assert isinstance(failed.value, ConnectionError) and isinstance(failed.value, redis.exceptions.BusyLoadingError)
+        assert f"127.0.0.1:{private_redis.port}" in str(failed.value) and "loading" in str(failed.value)
+    monkeypatch.undo()
+    queue.obliterate()
+
+
+def test_a_full_redis_refuses_with_a_queuekit_error_reply(private_redis: RedisProcess) -> None:
+    # Given a queue on a Redis that has reached its memory limit (and evicts nothing)
+    queue = Queue("full", client=impatient_client(private_redis), events=False)
+    queue.add("work")
+    admin = private_redis.client()
+    admin.config_set("maxmemory", "1")
+    try:
+        # When a job is added, or the queue paused
+        for call in (lambda: queue.add("work", {"n": 2}), queue.pause):
+            with pytest.raises(QueuekitError) as refused:
+                call()
+
+            # Then Redis's refusal is a queuekit error, still redis-py's ResponseError, naming the server
+            assert isinstance(refused.value, errors.ErrorReply) and isinstance(refused.value, redis.ResponseError)
+            assert "maxmemory" in str(refused.value) and f"127.0.0.1:{private_redis.port}" in str(refused.value)
+    finally:
+        admin.config_set("maxmemory", "0")
+        admin.close()
+    queue.obliterate()
 
 
 # ---- no pickle -----------------------------------------------------------------------------------------------
