@@ -915,12 +915,23 @@ def _encode_result(result: Any) -> list[Any]:
 
 
 def _failure(exc: BaseException, with_traceback: bool = True) -> list[Any]:
-    message = str(exc) or type(exc).__name__
+    message = _storable(str(exc) or type(exc).__name__)
     trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)) if with_traceback else ""
+    trace = _storable(trace)
     delay = None
     if isinstance(exc, RetryRequest) and exc.delay is not None:
         delay = int(exc.delay * 1000)
     return ["fail", message, trace, delay]
+
+
+def _storable(text: str) -> str:
+    """``text`` as Redis can store it: a character UTF-8 cannot encode (a lone surrogate) is written out as its
+    escape (``\\ud800``), so an error message never keeps its job from being failed."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _loop_running() -> bool:

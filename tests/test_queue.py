@@ -171,6 +171,26 @@ def test_a_result_with_a_lone_surrogate_fails_its_attempt_with_the_reason_and_th
     assert queue.counts() == _counts(complete=3, failed=1)
 
 
+def test_an_error_message_with_a_lone_surrogate_fails_its_attempt_readably_and_the_batch_goes_on(queue):
+    # Given a job whose handler raises an error whose message holds a lone surrogate, and jobs that succeed
+    def handler(job):
+        if job.data["bad"]:
+            raise ValueError("bad " + LONE)
+        return "fine"
+
+    bad = queue.add("t", {"bad": True})
+    good = [queue.add("t", {"bad": False}) for _ in range(3)]
+
+    # When a worker runs them all (their outcomes are stored together)
+    Worker(queue, {"t": handler}, concurrency=4).drain(timeout=20)
+
+    # Then the bad job failed with its message, the unencodable character written out, and the others completed
+    assert bad.refresh().state == "failed" and bad.error == "bad \\ud800"
+    assert "ValueError" in bad.failed_attempts[0]["traceback"]
+    assert [job.refresh().result for job in good] == ["fine"] * 3
+    assert queue.counts() == _counts(complete=3, failed=1)
+
+
 def test_get_job_of_an_unknown_id_returns_none(queue):
     queue.add("t")
     assert queue.get_job("nope") is None
