@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
 import os
 import select
@@ -17,7 +19,9 @@ import fakeredis
 import redis
 import redis.asyncio
 import redis.asyncio.cluster
+import redis.asyncio.retry
 import redis.cluster
+import redis.retry
 
 from .errors import ConnectionFailed, ServerLoading, ValidationError
 
@@ -214,29 +218,107 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-_TWIN_KEYS = ("host", "port", "db", "username", "password", "socket_timeout", "socket_connect_timeout",
-              "path", "client_name",
-              "health_check_interval")
+#: each kind of connection in its sync and its asyncio form, the most specific first (an SSLConnection is a Connection)
+_FORMS: tuple[tuple[type, type], ...] = (
+    (redis.connection.SSLConnection, redis.asyncio.connection.SSLConnection),
+    (redis.connection.UnixDomainSocketConnection, redis.asyncio.connection.UnixDomainSocketConnection),
+    (redis.connection.Connection, redis.asyncio.connection.Connection),
+)
+#: settings whose value is an object made for one form only (a sync parser cannot serve an asyncio connection): a
+#: twin of the other form leaves them to redis-py's defaults (the retry policy is translated: _retry_in_form)
+_FORM_BOUND = frozenset({"parser_class", "redis_connect_func", "event_dispatcher", "command_packer",
+                         "encoder_class"})
+#: objects the original pool made for itself; the twin's pool makes its own
+_POOL_OWNED = frozenset({"maint_notifications_pool_handler"})
 
 
 def twin(client: Any, *, asyncio: bool = False, decode_responses: bool = True) -> Any:
-    """A client to the same server as ``client`` (sync or asyncio, decoding replies to ``str`` by default)."""
+    """A new client to the same server as ``client``, sync or (``asyncio=True``) asyncio, with its own pool.
+
+    Contract: the twin's connections are of the same kind as the original's (TCP, TLS or Unix socket) and take
+    every setting the original pool gives its connections (address, database, credentials, TLS files and checks,
+    timeouts, client name, keepalive, encoding, protocol), except ``decode_responses``, which is the caller's
+    choice (``str`` replies by default). Between sync and asyncio, the retry policy is rebuilt in the other form,
+    and the settings that are objects of one form only (a parser class, a connect hook) are left to redis-py's
+    defaults. Pool-wide limits such as
+    ``max_connections`` are not copied. A twin of the embedded server's client shares its store; a twin of a
+    Redis Cluster client is a cluster client to the same nodes.
+    """
     if is_cluster(client):
         return _cluster_twin(client, asyncio=asyncio, decode_responses=decode_responses)
-    kwargs = client.connection_pool.connection_kwargs
+    pool = client.connection_pool
     if isinstance(client, (fakeredis.FakeRedis, fakeredis.FakeAsyncRedis)):
         cls = fakeredis.FakeAsyncRedis if asyncio else fakeredis.FakeRedis
-        return cls(server=kwargs["server"], decode_responses=decode_responses)
-    keep = {k: kwargs[k] for k in _TWIN_KEYS if k in kwargs and kwargs[k] is not None}
-    if "path" in keep:
-        keep.pop("host", None)
-        keep.pop("port", None)
-        kind = redis.asyncio.UnixDomainSocketConnection if asyncio else redis.UnixDomainSocketConnection
-        pool_cls = redis.asyncio.ConnectionPool if asyncio else redis.ConnectionPool
-        pool = pool_cls(connection_class=kind, decode_responses=decode_responses, **keep)
-        return (redis.asyncio.Redis if asyncio else redis.Redis)(connection_pool=pool)
-    cls2 = redis.asyncio.Redis if asyncio else redis.Redis
-    return cls2(decode_responses=decode_responses, **keep)
+        return cls(server=pool.connection_kwargs["server"], decode_responses=decode_responses)
+    source = pool.connection_class
+    target = _connection_class(source, asyncio=asyncio)
+    crossing = _is_asyncio(source) != asyncio
+    kwargs = _connection_settings(pool.connection_kwargs, target, crossing=crossing)
+    kwargs["decode_responses"] = decode_responses
+    if asyncio:
+        return redis.asyncio.Redis.from_pool(redis.asyncio.ConnectionPool(connection_class=target, **kwargs))
+    return redis.Redis.from_pool(redis.ConnectionPool(connection_class=target, **kwargs))
+
+
+def _is_asyncio(connection_class: type) -> bool:
+    """Whether ``connection_class`` is one of redis-py's asyncio connections."""
+    return issubclass(connection_class, redis.asyncio.connection.AbstractConnection)
+
+
+def _connection_class(source: type, *, asyncio: bool) -> type:
+    """The connection class for a twin of a pool of ``source`` connections: ``source`` itself when it already has
+    the wanted form (a subclass of the user's own is kept), else redis-py's class of the same kind in that form.
+
+    Raises:
+        TypeError: ``source`` is of the other form and derives from none of redis-py's connection kinds.
+    """
+    if _is_asyncio(source) == asyncio:
+        return source
+    for sync_form, asyncio_form in _FORMS:
+        have, want = (sync_form, asyncio_form) if asyncio else (asyncio_form, sync_form)
+        if issubclass(source, have):
+            return want
+    raise TypeError(f"no {'asyncio' if asyncio else 'sync'} counterpart of the connection class {source.__name__}")
+
+
+@functools.lru_cache(maxsize=None)
+def _accepted(connection_class: type) -> frozenset[str]:
+    """The keyword arguments ``connection_class`` takes by name (its own and those its bases' ``__init__`` take)."""
+    names: set[str] = set()
+    for cls in connection_class.__mro__:
+        init = cls.__dict__.get("__init__")
+        if init is None or cls is object:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names.update(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    names.discard("self")
+    return frozenset(names)
+
+
+def _connection_settings(kwargs: dict[str, Any], target: type, *, crossing: bool) -> dict[str, Any]:
+    """The settings of a pool's connections (``kwargs``) for a new pool of ``target`` connections: all of them but
+    the objects the pool owns; ``crossing`` between sync and asyncio, only those ``target`` takes by name and none
+    made for one form only."""
+    if not crossing:
+        return {k: v for k, v in kwargs.items() if k not in _POOL_OWNED}
+    accepted, dropped = _accepted(target), _POOL_OWNED | _FORM_BOUND
+    settings = {k: v for k, v in kwargs.items() if k in accepted and k not in dropped}
+    if settings.get("retry") is not None:
+        settings["retry"] = _retry_in_form(settings["retry"], asyncio=_is_asyncio(target))
+    return settings
+
+
+def _retry_in_form(retry: Any, *, asyncio: bool) -> Any:
+    """``retry``, a redis-py Retry of either form, as a Retry of the wanted form with the same backoff, number of
+    retries and retried errors; None (the connection's own default) for a retry object redis-py did not make."""
+    form = redis.asyncio.retry.Retry if asyncio else redis.retry.Retry
+    if isinstance(retry, form):
+        return retry
+    try:
+        # redis-py has no public getter for a Retry's backoff or errors; backoff objects serve both forms
+        return form(retry._backoff, retry.get_retries(), retry._supported_errors)
+    except AttributeError:
+        return None
 
 
 _CLUSTER_TWIN_KEYS = ("username", "password", "socket_timeout", "socket_connect_timeout", "client_name", "ssl",
