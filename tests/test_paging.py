@@ -176,7 +176,7 @@ def test_finished_jobs_stored_before_the_type_index_are_still_listed_and_counted
     # Given finished jobs written by the former scripts, which kept no index of finished jobs by type
     _small(queue)
     for key in queue.client.scan_iter(match=queue.keys.pattern()):
-        if key.startswith((queue.keys.complete + ":", queue.keys.failed + ":")):
+        if key.startswith((queue.keys.done(""), queue.keys.dead(""))):
             queue.client.delete(key)
     # ... and some finished since the upgrade
     queue.add_bulk([("y", {"n": n}) for n in range(6)])
@@ -209,5 +209,5 @@ def test_the_index_by_type_follows_every_move_out_of_the_finished_lines(queue: Q
     queue.clean("complete")
     queue.clean("failed")
     leftovers = [k for k in queue.client.scan_iter(match=queue.keys.pattern())
-                 if k.startswith((queue.keys.complete + ":", queue.keys.failed + ":"))]
+                 if k.startswith((queue.keys.done(""), queue.keys.dead("")))]
     assert leftovers == []
