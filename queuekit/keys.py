@@ -13,6 +13,8 @@ Lua script touching it runs there. Layout for queue ``Q``::
     qk:{Q}:active          zset     running jobs; score = lease deadline (ms)
     qk:{Q}:complete        zset     finished jobs; score = finish time (ms)
     qk:{Q}:failed          zset     failed jobs; score = finish time (ms)
+    qk:{Q}:done:<type>     zset     the complete jobs of one type, same scores (counts and pages by type)
+    qk:{Q}:dead:<type>     zset     the failed jobs of one type, same scores
     qk:{Q}:meta            hash     queue settings (paused)
     qk:{Q}:sweep           string   lock: one stalled-job sweep per interval
     qk:{Q}:workers         zset     live workers; score = last heartbeat (ms)
@@ -86,6 +88,14 @@ class QueueKeys:
 
     def delayed(self, job_type: str) -> str:
         return f"{self.base}delayed:{job_type}"
+
+    def done(self, job_type: str) -> str:
+        """The index of the complete jobs of ``job_type``."""
+        return f"{self.base}done:{job_type}"
+
+    def dead(self, job_type: str) -> str:
+        """The index of the failed jobs of ``job_type``."""
+        return f"{self.base}dead:{job_type}"
 
     def mark(self, job_type: str) -> str:
         return f"{self.base}mark:{job_type}"

@@ -405,20 +405,29 @@ class Queue:
 
     @translated
     def counts(self, type: str | None = None) -> dict[str, int]:
-        """How many jobs are in each state (optionally of one type)."""
-        types = [type] if type is not None else self.types()
-        pipe = self.client.pipeline(transaction=False)
-        self._ask_waiting(pipe, types)
-        for key in (self.keys.active, self.keys.complete, self.keys.failed):
-            pipe.zcard(key)
+        """How many jobs are in each state (optionally of one type).
+
+        Reads one count per line and per type's index of finished jobs (O(types)); by type, the active jobs are
+        read one by one (as many as are running). Finished jobs stored before the indexes existed are counted by
+        reading each one's type, until retention or ``clean`` has removed them.
+        """
+        types = self.types()
+        pipe = self.client.pipeline(transaction=True)
+        self._ask_waiting(pipe, [type] if type is not None else types)
+        pipe.zcard(self.keys.active)
+        self._ask_finished(pipe, types)
         replies = pipe.execute()
-        counts = {"inactive": sum(replies[0:2 * len(types):2]), "delayed": sum(replies[1:2 * len(types):2])}
-        shared = replies[2 * len(types):]
-        if type is None:
-            counts.update(active=shared[0], complete=shared[1], failed=shared[2])
-        else:
-            for state in ("active", "complete", "failed"):
-                counts[state] = len(self._ids(state, type, 0, None))
+        n = 2 if type is not None else 2 * len(types)
+        counts = {"inactive": sum(replies[0:n:2]), "delayed": sum(replies[1:n:2]), "active": replies[n]}
+        finished = self._finished_counts(types, replies[n + 1:])
+        for state in ("complete", "failed"):
+            counts[state] = finished[state][None]
+            if type is not None:
+                indexed = finished[state]["indexed"]
+                counts[state] = (finished[state].get(type, 0) if indexed
+                                 else len(self._scan(state, type, 0, None)))
+        if type is not None:
+            counts["active"] = len(self._scan("active", type, 0, None))
         return {s: counts[s] for s in STATES}
 
     def _ask_waiting(self, pipe: Any, types: list[str]) -> None:
@@ -427,6 +436,35 @@ class Queue:
             pipe.zcard(self.keys.wait(t))
             pipe.zcard(self.keys.delayed(t))
 
+    def _ask_finished(self, pipe: Any, types: list[str]) -> None:
+        """Queue the size of each finished line, then of each type's index of it (2 + 2 * len(types) replies)."""
+        for state in ("complete", "failed"):
+            pipe.zcard(getattr(self.keys, state))
+            for t in types:
+                pipe.zcard(self._index(state, t))
+
+    @staticmethod
+    def _finished_counts(types: list[str], replies: list[int]) -> dict[str, dict[Any, int]]:
+        """The replies of ``_ask_finished`` as ``{state: {None: line size, type: index size, "indexed": 0/1}}``;
+        "indexed" is 1 when the indexes hold the whole line (no job stored before they existed is left)."""
+        out: dict[str, dict[Any, int]] = {}
+        per_state = 1 + len(types)
+        for n, state in enumerate(("complete", "failed")):
+            total, *sizes = replies[n * per_state:(n + 1) * per_state]
+            out[state] = {None: total, **dict(zip(types, sizes)), "indexed": int(sum(sizes) == total)}
+        return out
+
+    def _index(self, state: str, type: str) -> str:
+        """The index by type of the finished line ``state``."""
+        return self.keys.done(type) if state == "complete" else self.keys.dead(type)
+
+    def _indexed(self, state: str) -> bool:
+        """True when every job of the finished line ``state`` is in its type's index (read in one transaction)."""
+        types = self.types()
+        pipe = self.client.pipeline(transaction=True)
+        self._ask_finished(pipe, types)
+        return bool(self._finished_counts(types, pipe.execute())[state]["indexed"])
+
     def _line(self, state: str, type: str | None) -> list[str]:
         if state in ("inactive", "delayed"):
             return [self.keys.wait(t) if state == "inactive" else self.keys.delayed(t)
@@ -434,18 +472,40 @@ class Queue:
         return [getattr(self.keys, state)]
 
     def _ids(self, state: str, type: str | None, start: int, count: int | None, desc: bool = False) -> list[str]:
+        """The ids of a page of the jobs in ``state`` (of one ``type``): in line order, by score then by id as Redis
+        orders members (both reversed when ``desc``), from ``start``, at most ``count`` (None = to the end).
+
+        Reads O(log N + page) items from one line; from several lines (waiting or delayed jobs of every type) at
+        most ``start + count`` of each. Only two cases read a whole line, filtering it by type: the active jobs
+        (as many as are running), and finished jobs while some stored before the indexes by type are left.
+        """
         if state not in STATES:
             raise ValidationError("state", f"unknown state {state!r}; expected one of {', '.join(STATES)}")
-        scored: list[tuple[float, str]] = []
-        for key in self._line(state, type):
-            scored += [(score, member) for member, score in self.client.zrange(key, 0, -1, withscores=True)]
-        scored.sort(reverse=desc)
+        if type is not None and state in ("complete", "failed") and self._indexed(state):
+            return self._page([self._index(state, type)], start, count, desc)
+        if type is not None and state in ("active", "complete", "failed"):
+            return self._scan(state, type, start, count, desc)
+        return self._page(self._line(state, type), start, count, desc)
+
+    def _page(self, lines: list[str], start: int, count: int | None, desc: bool) -> list[str]:
+        """A page of the members of the zsets ``lines`` taken together, ordered as ``_ids`` says."""
+        stop = -1 if count is None else start + count - 1
+        if len(lines) == 1:
+            return list(self.client.zrange(lines[0], start, stop, desc=desc))
+        pipe = self.client.pipeline(transaction=False)
+        for key in lines:
+            pipe.zrange(key, 0, stop, desc=desc, withscores=True)
+        scored = sorted(((score, member) for line in pipe.execute() for member, score in line), reverse=desc)
         ids = [member for _, member in scored]
-        if type is not None and state not in ("inactive", "delayed"):
-            pipe = self.client.pipeline(transaction=False)
-            for job_id in ids:
-                pipe.hget(self.keys.job(job_id), "type")
-            ids = [job_id for job_id, t in zip(ids, pipe.execute()) if t == type]
+        return ids[start:] if count is None else ids[start:start + count]
+
+    def _scan(self, state: str, type: str, start: int, count: int | None, desc: bool = False) -> list[str]:
+        """A page of the ``type`` jobs of the line ``state``, found by reading the type of every job in it."""
+        ids = self._page(self._line(state, None), 0, None, desc)
+        pipe = self.client.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hget(self.keys.job(job_id), "type")
+        ids = [job_id for job_id, t in zip(ids, pipe.execute()) if t == type]
         return ids[start:] if count is None else ids[start:start + count]
 
     @translated

@@ -896,7 +896,7 @@ def test_obliterate_deletes_only_keys_under_its_own_prefix_whatever_a_scan_retur
 # ---- the key layout: no id, type or worker name names another key ------------------------------------------------
 
 #: the keys of a queue that hold a name: of a job type, a job id, a worker
-NAMED_KEYS = ("wait", "delayed", "mark", "idle", "job", "log", "errs", "worker", "stop", "ready", "inbox")
+NAMED_KEYS = ("wait", "delayed", "mark", "idle", "job", "log", "errs", "worker", "stop", "ready", "inbox", "done", "dead")
 #: the queue's keys of one fixed name
 FIXED_KEYS = ("id", "seq", "types", "active", "complete", "failed", "meta", "sweep", "workers")
 #: names that spell other keys, and every separator and glob character there is

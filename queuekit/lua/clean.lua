@@ -2,7 +2,9 @@
 --
 -- KEYS[1]  the finished line to clean: complete or failed (zset: id -> finished ms)
 -- KEYS[2]  queue key prefix               qk:{Q}:   (each job's hash job:<id>, log log:<id> and attempt history
---                                         errs:<id> are derived, same hash tag)
+--                                         errs:<id> are derived, same hash tag; so is the index by type each
+--                                         removed job leaves, done:<type> for the complete line, dead:<type> for
+--                                         the failed one: its type is read from its hash before it is deleted)
 -- ARGV[1]  now, ms
 -- ARGV[2]  keep at most this many (-1 = no limit)
 -- ARGV[3]  remove those finished more than this many ms ago (-1 = any age)
@@ -13,16 +15,30 @@
 local now = tonumber(ARGV[1])
 local keep, age, limit = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local removed = 0
+local function index_of(jtype)
+  if KEYS[1] == KEYS[2] .. 'failed' then return KEYS[2] .. 'dead:' .. jtype end
+  return KEYS[2] .. 'done:' .. jtype
+end
 local function drop(ids)
   if #ids == 0 then return end
-  local keys = {}
+  local keys, by_type = {}, {}
   for _, id in ipairs(ids) do
+    local jtype = redis.call('HGET', KEYS[2] .. 'job:' .. id, 'type')
+    if jtype then
+      local index = by_type[jtype]
+      if not index then
+        index = {}
+        by_type[jtype] = index
+      end
+      index[#index + 1] = id
+    end
     keys[#keys + 1] = KEYS[2] .. 'job:' .. id
     keys[#keys + 1] = KEYS[2] .. 'log:' .. id
     keys[#keys + 1] = KEYS[2] .. 'errs:' .. id
   end
   batched('DEL', nil, keys, 999)
   batched('ZREM', KEYS[1], ids)
+  for jtype, index in pairs(by_type) do batched('ZREM', index_of(jtype), index) end
   removed = removed + #ids
 end
 if age >= 0 then

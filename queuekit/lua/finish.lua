@@ -21,6 +21,9 @@
 --          job's finish time, and the start of a retry's delay
 --          (one JSON argument rather than seven per job: far less to encode and parse on both sides)
 --
+-- Each job that ends complete or failed is also added to its type's index, <prefix>done:<type> or
+-- <prefix>dead:<type> (same score as in the line), which counts and pages by type read: one ZADD per type a batch.
+--
 -- Retention (how many finished jobs are kept) is applied separately by clean.lua.
 --
 -- Returns, per outcome: 1 if applied, 0 if the lease was lost (or the job is gone).
@@ -32,6 +35,7 @@ local outcomes = cjson.decode(ARGV[3])
 local ev = events(ARGV[2])
 local out = {}
 local left, completed = {}, {}
+local by_type = {}  -- type -> {score, id, ...} of the jobs completed in this batch
 
 local function requeue(jkey, id, jtype, delay)
   if delay > 0 then
@@ -78,6 +82,13 @@ for _, o in ipairs(outcomes) do
         end
         completed[#completed + 1] = now
         completed[#completed + 1] = id
+        local index = by_type[jtype]
+        if not index then
+          index = {}
+          by_type[jtype] = index
+        end
+        index[#index + 1] = now
+        index[#index + 1] = id
       end
     else
       if started > 0 then redis.call('HSET', jkey, 'started', started) end
@@ -97,6 +108,7 @@ for _, o in ipairs(outcomes) do
         else
           redis.call('HSET', jkey, 'state', 'failed', 'finished', now)
           redis.call('ZADD', KEYS[3], now, id)
+          redis.call('ZADD', prefix .. 'dead:' .. jtype, now, id)
           ev.add('failed', id, cjson.encode(value))
         end
       end
@@ -106,5 +118,6 @@ for _, o in ipairs(outcomes) do
 end
 batched('ZREM', KEYS[1], left)
 batched('ZADD', KEYS[2], completed)
+for jtype, index in pairs(by_type) do batched('ZADD', prefix .. 'done:' .. jtype, index) end
 ev.flush()
 return out

@@ -1,7 +1,8 @@
 -- remove.lua: delete a job, whatever its state, with its log and attempt history.
 --
 -- KEYS[1]  queue key prefix               qk:{Q}:   (the job's hash job:<id>, log log:<id> and history errs:<id>,
---                                         the line holding it and the inbox of the worker an add handed it to are
+--                                         the line holding it, the finished lines' indexes done:<type> and
+--                                         dead:<type>, and the inbox of the worker an add handed it to are
 --                                         derived, same hash tag)
 -- ARGV[1]  job id
 -- ARGV[2]  events channel ("" = none)
@@ -22,6 +23,8 @@ redis.call('ZREM', prefix .. 'delayed:' .. jtype, id)
 redis.call('ZREM', prefix .. 'active', id)
 redis.call('ZREM', prefix .. 'complete', id)
 redis.call('ZREM', prefix .. 'failed', id)
+redis.call('ZREM', prefix .. 'done:' .. jtype, id)
+redis.call('ZREM', prefix .. 'dead:' .. jtype, id)
 redis.call('DEL', jkey, prefix .. 'log:' .. id, prefix .. 'errs:' .. id)
 announce(ARGV[2], 'remove', id, cjson.encode(jtype))
 return 1
