@@ -175,10 +175,12 @@ def test_queuekit_runs_as_a_least_privilege_user(admin: tuple[redis.Redis, int, 
         admin_client.srem("qk:queues", name)
 
 
-def test_readme_shows_this_acl() -> None:
-    """The ACL line a reader copies from the README grants exactly the commands this test proves sufficient."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    line = next(ln for ln in readme.splitlines() if ln.startswith("ACL SETUSER queuekit "))
+@pytest.mark.parametrize("doc", ["README.md", "docs/acl.md"])
+def test_the_docs_show_this_acl(doc: str) -> None:
+    """The ACL line a reader copies from the README or the ACL guide grants exactly the commands this test proves
+    sufficient."""
+    text = (Path(__file__).resolve().parents[2] / doc).read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("ACL SETUSER queuekit "))
     granted = {word[1:] for word in line.split() if word.startswith("+")}
     assert granted == set(QUEUEKIT_COMMANDS), (
         f"README grants {sorted(granted - set(QUEUEKIT_COMMANDS))} too many and misses "
