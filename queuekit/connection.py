@@ -6,6 +6,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import math
 import os
 import select
 import sys
@@ -570,8 +571,9 @@ class AsyncLane:
     client pinned to one connection, the calls go through the client as they are.
     """
 
-    #: what redis-py's own read timeout is set to: never the one that fires (the lane's deadline comes first)
-    _NO_READ_TIMEOUT = 10.0 ** 9
+    #: redis-py's own read timeout: none (its timeout returns None, indistinguishable from an empty pop); the lane
+    #: enforces the deadline itself
+    _NO_READ_TIMEOUT = math.inf
 
     def __init__(self, client: Any) -> None:
         self._client = client
