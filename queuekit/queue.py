@@ -412,7 +412,7 @@ class Queue:
         reading each one's type, until retention or ``clean`` has removed them.
         """
         types = self.types()
-        pipe = self.client.pipeline(transaction=True)
+        pipe = self.client.pipeline(transaction=False)  # no MULTI: the least-privilege ACL user does not need it
         self._ask_waiting(pipe, [type] if type is not None else types)
         pipe.zcard(self.keys.active)
         self._ask_finished(pipe, types)
@@ -459,9 +459,11 @@ class Queue:
         return self.keys.done(type) if state == "complete" else self.keys.dead(type)
 
     def _indexed(self, state: str) -> bool:
-        """True when every job of the finished line ``state`` is in its type's index (read in one transaction)."""
+        """True when every job of the finished line ``state`` is in its type's index. Read in one pipeline, not a
+        transaction (the ACL user has no MULTI): a job finishing between two of its reads makes the sizes differ for
+        that one call, which then takes the slower, still correct, scan."""
         types = self.types()
-        pipe = self.client.pipeline(transaction=True)
+        pipe = self.client.pipeline(transaction=False)
         self._ask_finished(pipe, types)
         return bool(self._finished_counts(types, pipe.execute())[state]["indexed"])
 
