@@ -9,15 +9,15 @@ job, as in the latency workload), where the same script costs several times more
 Three lines split an add against bee-queue's, all sent by redis-py on one kept connection so that only the request
 and the script differ: add.lua's own request with a script that does nothing (the cost of its 11 keys and 4
 arguments), add.lua itself, and bee-queue's ``addJob.lua`` read from ``bench/node/node_modules`` (skipped when the
-Node peers are not installed). ``Queue.add`` runs twice: as it is, polling for its reply (connection.Lane), and with
-the lane made to sleep in the read at once (``Lane.SPIN = 0``); the "CPU hot" column is the caller's process CPU
-time per call, which polling raises. A last line runs ``Queue.add`` with the round trip left out: queuekit's own
-Python.
+Node peers are not installed). ``Queue.add`` runs twice: as it is by default, sleeping in the read for its reply,
+and with ``Queue(poll_replies=True)``, polling its socket for the reply (queuekit/polling.py); the "CPU hot" column
+is the caller's process CPU time per call, which polling raises. A last line runs ``Queue.add`` with the round trip
+left out: queuekit's own Python.
 
 The caller's time on a VM is not one figure: waiting for a reply on a virtual CPU that halts costs the wake-up of
-that CPU, and whether it halts depends on the hypervisor's recent history (on one 2-vCPU VM a bare ``LPUSH`` loop
-took 24 µs a call in some rounds and 62 µs in others). So the lines take turns over several rounds and medians are
-printed, with each round's back-to-back figure; Redis's own time is the steadier column.
+that CPU, and whether it halts depends on the hypervisor's recent history, so the same loop can take very different
+times from one round to the next. The lines therefore take turns over several rounds and medians are printed, with
+each round's back-to-back figure; Redis's own time is the steadier column.
 
 Uses database 9 (queuekit's, flushed before and after) of ``REDIS_URL`` (default ``redis://127.0.0.1:6379``).
 Takes about 90 s. Not part of the test suite: figures, not assertions.
@@ -64,7 +64,6 @@ def _measure(client: redis.Redis, call: Callable[[int], object], command: str, n
 
 def main(argv: list[str] | None = None) -> None:
     from queuekit import Queue, Worker
-    from queuekit.connection import Lane
     from queuekit.scripts import SOURCES
 
     p = argparse.ArgumentParser(prog="python -m bench.anatomy", description=__doc__.split("\n\n")[0])
@@ -77,6 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     url = db_url(base_url(), DBS["queuekit"])
     client = redis.Redis.from_url(url, decode_responses=True)
     queue = Queue(QUEUE, url=url)
+    polling = Queue(QUEUE, url=url, poll_replies=True)  # the opt-in producer that polls for its replies
     worker = Worker(queue, {"t": lambda job: None})
     keys = queue.keys
     claim_keys = [keys.active, keys.meta, keys.job_prefix, keys.stop(worker.id), *keys.lines("t")]
@@ -100,17 +100,9 @@ def main(argv: list[str] | None = None) -> None:
         conn.send_command("EVALSHA", sha, len(script_keys), *script_keys, *script_args)
         return conn.read_response()
 
-    spin = Lane.SPIN
     add_keys = keys.adding("t")
     add_sha = client.script_load(SOURCES["add"])
     noop_sha = client.script_load("return '1'")
-
-    def add_blocking(i: int) -> object:  # the lane sleeps in the read at once (connection.Lane.SPIN)
-        Lane.SPIN = 0.0
-        try:
-            return queue.add("t", {"i": i, "t": time.time()})
-        finally:
-            Lane.SPIN = spin
 
     def add_args(i: int) -> list[Any]:  # what Queue.add sends for a job with the default options
         return [queue.channel, "t", int(time.time() * 1000), json.dumps({"i": i, "t": time.time()})]
@@ -118,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         ("LPUSH (the ceiling's call)", lambda i: client.lpush("x", f'{{"i":{i},"t":{time.time()}}}'), "lpush", fresh),
         ("Queue.add (add.lua)", lambda i: queue.add("t", {"i": i, "t": time.time()}), "evalsha", fresh),
-        ("Queue.add, reply not polled for", add_blocking, "evalsha", fresh),
+        ("Queue.add, poll_replies=True", lambda i: polling.add("t", {"i": i, "t": time.time()}), "evalsha", fresh),
         ("add.lua's request, no-op script", lambda i: evalsha(noop_sha, add_keys, add_args(i)), "evalsha", fresh),
         ("add.lua, bare EVALSHA", lambda i: evalsha(add_sha, add_keys, add_args(i)), "evalsha", fresh),
     ]
@@ -183,6 +175,7 @@ def main(argv: list[str] | None = None) -> None:
           f"(enqueue.lua) + {wall - server:.1f} in Python and on the wire; {1e6 / wall:,.0f} jobs/s")
     client.flushdb()
     queue.close()
+    polling.close()
 
 
 if __name__ == "__main__":

@@ -7,10 +7,9 @@ import importlib
 import json
 import logging
 import os
-import queue as stdqueue
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -227,78 +226,10 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """A tour on the embedded server: two job types, concurrency 4, progress, a retry, a failure, the counts."""
-    import asyncio
+    """Run the demo (queuekit.demo) on ``--url``'s server, else the embedded one."""
+    from .demo import run
 
-    from .queue import Queue
-    from .worker import Worker
-
-    queue = Queue("demo", url=args.url)
-    queue.obliterate()
-    events: stdqueue.SimpleQueue[str] = stdqueue.SimpleQueue()
-    titles: dict[str, str] = {}
-
-    def note(template: str) -> Callable[..., None]:
-        return lambda job_id, *rest: events.put(template.format(job=titles.get(job_id, job_id), rest=rest))
-
-    queue.on("job progress", note("  {job}: {rest[0]}%"))
-    queue.on("job complete", note("  {job}: complete -> {rest[0]}"))
-    queue.on("job failed attempt", note("  {job}: attempt {rest[1]} failed ({rest[0]}), will retry"))
-    queue.on("job failed", note("  {job}: failed for good: {rest[0]}"))
-    flaky_runs: list[int] = []
-
-    def send_email(job: Any) -> str:
-        for step in range(1, 5):
-            time.sleep(0.05)
-            job.progress(step, 4)
-        if job.data.get("flaky") and not flaky_runs:
-            flaky_runs.append(1)
-            raise ConnectionError("mail server busy")
-        if job.data.get("to") == "nobody@invalid":
-            raise ValueError("no such mailbox: nobody@invalid")
-        return f"sent to {job.data['to']}"
-
-    async def resize(job: Any) -> dict[str, int]:
-        for step in (1, 2):
-            await asyncio.sleep(0.05)
-            job.progress(step, 2)
-        return {"width": job.data["width"] // 2}
-
-    print("queuekit demo: a queue on the embedded server (no Redis needed)\n")
-    specs = [("email", {"to": "ada@example.org"}, {}), ("email", {"to": "alan@example.org"}, {}),
-             ("resize", {"image": "cat.png", "width": 800}, {}), ("resize", {"image": "dog.png", "width": 640}, {}),
-             ("email", {"to": "grace@example.org", "flaky": True}, {"attempts": 3, "backoff": 100}),
-             ("email", {"to": "nobody@invalid"}, {"attempts": 2, "backoff": 100})]
-    jobs = []
-    for job_type, data, opts in specs:
-        job = queue.add(job_type, data, **opts)
-        titles[job.id or ""] = f"#{job.id} {job_type} {data.get('to') or data.get('image')}"
-        jobs.append(job)
-        print(f"created {titles[job.id or '']}" + (f" (attempts={opts['attempts']})" if opts else ""))
-    print(f"\ncounts before: {queue.counts()}\n\nworker (concurrency 4) running email (thread) and resize (asyncio):")
-    worker = Worker(queue, {"email": send_email, "resize": resize}, concurrency=4).start()
-    for job in jobs:
-        try:
-            job.wait(timeout=30)
-        except Exception:  # the doomed job: reported through its events
-            pass
-        while True:
-            try:
-                print(events.get(timeout=0.05), flush=True)
-            except stdqueue.Empty:
-                break
-    worker.stop(timeout=10)
-    time.sleep(0.1)
-    while True:
-        try:
-            print(events.get_nowait())
-        except stdqueue.Empty:
-            break
-    doomed = queue.get_job(jobs[-1].id or "")
-    assert doomed is not None
-    print("\nthe failed job's attempts: " + "; ".join(f"#{a['attempt']} {a['error']}" for a in doomed.failed_attempts))
-    print(f"final counts: {queue.counts()}")
-    return 0
+    return run(args.url)
 
 
 if __name__ == "__main__":  # pragma: no cover

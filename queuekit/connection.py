@@ -8,7 +8,6 @@ import inspect
 import logging
 import math
 import os
-import select
 import sys
 import threading
 import time
@@ -25,6 +24,7 @@ import redis.cluster
 import redis.retry
 
 from .errors import ConnectionFailed, ServerLoading, ValidationError
+from .polling import ReplyPoller
 
 __all__ = ["connect", "connect_async", "embedded_server", "use_embedded_server", "pin_embedded_server", "mask_url",
            "resolve_url", "is_cluster", "is_cluster_url", "Lane", "AsyncLane", "Request"]
@@ -395,19 +395,9 @@ class Lane:
     before anything is sent, so a call is never sent twice. A call interrupted before its reply was read leaves
     the connection to be replaced too, and a forked process opens its own.
 
-    After sending, a call polls its socket for the reply for up to :attr:`SPIN` seconds before it sleeps in the
-    ordinary blocking read. A local Redis answers an add within tens of microseconds, and on a virtual machine a
-    thread that sleeps through that wait is woken late: its idle CPU has halted and must be resumed. Polling keeps
-    the CPU awake for the wait. On a 2-vCPU VM that takes an add from about 84 to 53 µs of wall time, for about 40 %
-    more CPU time per add (38 to 52 µs: the wait is spent polling; bench/README.md). Set ``Lane.SPIN = 0`` to
-    trade the other way.
-
-    Only a call that follows the previous one within :attr:`SPIN_WITHIN` polls: a producer adding jobs in a burst.
-    An add made now and then gains little, and its polling CPU is one the worker it wakes could have run on: with
-    jobs arriving every 10 ms, polling raised the enqueue-to-start p50 from 0.49 to 0.63 ms on that VM. When
-    replies take longer than the poll (a distant server), polling would only burn CPU: after :attr:`SPIN_MISSES`
-    calls in a row that it did not shorten, the lane stops polling for the next :attr:`SPIN_REST` calls, then tries
-    again. The request, the reply and every error are the same either way; only how the caller waits differs.
+    With ``poll_replies=True`` the lane awaits each reply within a burst of calls by polling its socket before it
+    blocks (:class:`queuekit.polling.ReplyPoller`, :attr:`poller`): lower latency per call for more of the caller's
+    CPU. Off by default; the request, the reply and every error are the same either way.
 
     :attr:`connects` counts the connections the lane opened (reconnections included): a new one may face a
     restarted, empty server.
@@ -419,31 +409,22 @@ class Lane:
 
     #: seconds of idleness after which the connection is probed before use (a server cannot be restarted faster)
     PROBE_AFTER = 0.001
-    #: longest a call polls for its reply before it blocks (seconds; 0 = never poll)
-    SPIN = 0.0002
-    #: only a call made within this many seconds of the previous reply polls
-    SPIN_WITHIN = 0.001
-    #: this many calls in a row whose reply outlasted the poll ...
-    SPIN_MISSES = 8
-    #: ... and the next this many calls block at once
-    SPIN_REST = 1000
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, *, poll_replies: bool = False) -> None:
         self._pool = client.connection_pool
         self._lock = threading.Lock()
         self._conn: Any = None
         self._pid = os.getpid()
         self._last = 0.0  # when the last reply was read (monotonic)
         self._pending = False  # a command was sent and its reply not read yet
-        self._poller: Any = None  # a select.poll registered on _polled, the socket of the kept connection
-        self._polled: Any = None
-        self._misses = 0  # calls in a row whose reply outlasted the poll
-        self._rest = 0  # calls left that block without polling
+        #: awaits replies by polling when the lane was made with ``poll_replies=True``; None: it blocks at once
+        self.poller: ReplyPoller | None = ReplyPoller() if poll_replies else None
         self.connects = 0
 
     @classmethod
-    def for_client(cls, client: Any) -> Lane | None:
-        return cls(client) if _pooled_plain(client, redis.Redis) else None
+    def for_client(cls, client: Any, *, poll_replies: bool = False) -> Lane | None:
+        """A lane for ``client``, or None where the client's own calls are used as they are (see the class)."""
+        return cls(client, poll_replies=poll_replies) if _pooled_plain(client, redis.Redis) else None
 
     def script(self, sha: str, source: str, keys: list[str], args: list[Any]) -> Any:
         """EVALSHA ``sha`` (loading ``source`` on NOSCRIPT) and return the reply."""
@@ -465,12 +446,12 @@ class Lane:
     def _exchange(self, conn: Any, packed: list[bytes], source: str) -> Any:
         """Send an EVALSHA packed for ``conn`` and read its reply (the caller holds the lock)."""
         try:
-            burst = time.monotonic() - self._last <= self.SPIN_WITHIN
+            idle = time.monotonic() - self._last
             self._pending = True
             conn.send_packed_command(packed)
             try:
-                if burst and self.SPIN > 0:
-                    self._await_reply(conn)
+                if self.poller is not None:
+                    self.poller.await_reply(conn, idle)
                 reply = conn.read_response()
             except redis.exceptions.NoScriptError:
                 conn.send_command("SCRIPT", "LOAD", source)
@@ -487,31 +468,6 @@ class Lane:
             conn.disconnect()  # the next call starts on a fresh connection
             raise
         return reply
-
-    def _await_reply(self, conn: Any) -> None:
-        """Poll ``conn``'s socket until the reply starts to arrive, for at most SPIN seconds (see the class)."""
-        if self._rest:
-            self._rest -= 1
-            return
-        sock = getattr(conn, "_sock", None)  # redis-py's socket of a connected Connection
-        if sock is None or not hasattr(select, "poll"):
-            return
-        if sock is not self._polled:
-            self._poller = select.poll()
-            self._poller.register(sock, select.POLLIN)
-            self._polled = sock
-        poll, clock = self._poller.poll, time.perf_counter
-        deadline = clock() + self.SPIN
-        # poll() also returns at once for a closed or failed socket: the read below then raises as it would have
-        while not poll(0):
-            if clock() > deadline:
-                self._misses += 1
-                if self._misses >= self.SPIN_MISSES:
-                    self._misses, self._rest = 0, self.SPIN_REST
-                    logger.debug("replies take longer than %.0f µs: blocking without polling for %d calls",
-                                 self.SPIN * 1e6, self.SPIN_REST)
-                return
-        self._misses = 0
 
     def _connection(self) -> Any:
         conn = self._conn

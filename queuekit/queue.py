@@ -77,6 +77,12 @@ class Queue:
         max_data_bytes: largest job data accepted, as JSON.
         keep_complete / keep_complete_age: retention of complete jobs (count, age in ms; None = no limit).
         keep_failed / keep_failed_age: the same for failed jobs.
+        poll_replies: await the reply to each ``add`` made in a quick succession of adds by polling the socket
+            before blocking (off by default). It trades the caller's CPU for latency: a burst of adds to a nearby
+            Redis returns sooner, notably on virtual machines that are slow to wake a sleeping thread, but each add
+            costs more CPU time in the producer, CPU a worker on the same machine could have used. It changes
+            nothing else (requests, replies, errors). Used with a plain ``redis.Redis`` server connection only: the
+            embedded server and Redis Cluster ignore it. See ``queuekit.polling``.
 
     The defaults keep at most 1,000 complete jobs for a day and 5,000 failed jobs for a week, so Redis stays
     bounded however long the queue runs. Workers apply retention about a second after their jobs finish, and keep
@@ -86,7 +92,7 @@ class Queue:
     def __init__(self, name: str = "default", *, client: redis.Redis | None = None, url: str | None = None,
                  events: bool = True, max_data_bytes: int = MAX_DATA_BYTES, keep_complete: int | None = 1000,
                  keep_complete_age: int | None = DAY_MS, keep_failed: int | None = 5000,
-                 keep_failed_age: int | None = 7 * DAY_MS) -> None:
+                 keep_failed_age: int | None = 7 * DAY_MS, poll_replies: bool = False) -> None:
         self.keys = QueueKeys(name)
         self.name = name
         self.url = resolve_url(url) if client is None else None
@@ -101,6 +107,7 @@ class Queue:
         self.retention = {"complete": (keep_complete, keep_complete_age), "failed": (keep_failed, keep_failed_age)}
         self.backoffs: dict[str, Callable[[int, int], float]] = {}
         self._registered: int | None = None  # the lane's connection count when the name was last listed
+        self.poll_replies = poll_replies
         self._lane: Lane | None | bool = False  # made on first add
         self._requests: dict[str, tuple[str, Request]] = {}  # job type -> (channel, add.lua's request on the lane)
         self._test_mode = test_mode_for(name)  # shared by every Queue of this name in the process
@@ -350,7 +357,7 @@ class Queue:
 
     def _lane_for_adding(self) -> Lane | None:
         if self._lane is False:
-            self._lane = Lane.for_client(self.client)
+            self._lane = Lane.for_client(self.client, poll_replies=self.poll_replies)
         return self._lane  # type: ignore[return-value]
 
     def register_backoff(self, name: str, fn: Callable[[int, int], float]) -> None:

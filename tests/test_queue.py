@@ -490,17 +490,13 @@ repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start >= tonumber(AR
 return 1"""
 
 
-@pytest.fixture
-def polling_lane(real_redis, monkeypatch):
-    """A producer's lane on the real Redis, and a function that makes one call on it and says how many times the
-    lane polled its socket for the reply."""
+def _count_polls(monkeypatch) -> list:
+    """Make queuekit.polling's select.poll count its calls (only there: redis-py polls sockets too, for its own
+    checks); returns the list each poll appends its timeout to."""
     import select
     import types
 
-    import redis
-
-    import queuekit.connection
-    from queuekit.connection import Lane
+    import queuekit.polling
 
     polls, real_poll = [], select.poll
 
@@ -513,10 +509,21 @@ def polling_lane(real_redis, monkeypatch):
             polls.append(timeout)
             return self._poll.poll(timeout)
 
-    # only the lane's own module sees the counting poll (redis-py polls sockets too, for its own checks)
-    monkeypatch.setattr(queuekit.connection, "select", types.SimpleNamespace(poll=CountingPoll, POLLIN=select.POLLIN))
+    monkeypatch.setattr(queuekit.polling, "select", types.SimpleNamespace(poll=CountingPoll, POLLIN=select.POLLIN))
+    return polls
+
+
+@pytest.fixture
+def polling_lane(real_redis, monkeypatch):
+    """A producer's lane on the real Redis with polling switched on, and a function that makes one call on it and
+    says how many times the lane polled its socket for the reply."""
+    import redis
+
+    from queuekit.connection import Lane
+
+    polls = _count_polls(monkeypatch)
     client = redis.Redis.from_url(real_redis.url)
-    lane = Lane.for_client(client)
+    lane = Lane.for_client(client, poll_replies=True)
     shas = {"slow": client.script_load(_SLOW), "fast": client.script_load("return 1")}
     sources = {"slow": _SLOW, "fast": "return 1"}
 
@@ -531,10 +538,10 @@ def polling_lane(real_redis, monkeypatch):
 
 
 def test_only_a_producer_adding_in_a_burst_polls_for_its_replies(polling_lane, monkeypatch):
-    from queuekit.connection import Lane
+    from queuekit.polling import ReplyPoller
 
     # Given a producer's lane that polls only for a call made within 50 ms of the previous reply
-    monkeypatch.setattr(Lane, "SPIN_WITHIN", 0.05)
+    monkeypatch.setattr(ReplyPoller, "SPIN_WITHIN", 0.05)
 
     # When it makes a first call, then one right after it, then one after a pause of 0.2 s
     first, second = polling_lane("fast"), polling_lane("fast")
@@ -548,14 +555,14 @@ def test_only_a_producer_adding_in_a_burst_polls_for_its_replies(polling_lane, m
 
 def test_a_producer_whose_replies_outlast_its_poll_stops_polling_for_a_while_then_tries_again(polling_lane,
                                                                                               monkeypatch):
-    from queuekit.connection import Lane
+    from queuekit.polling import ReplyPoller
 
     # Given a producer's lane that polls 5 ms for each reply (every call counts as part of a burst here), gives up
     # polling after 3 misses in a row, for 2 calls
-    monkeypatch.setattr(Lane, "SPIN", 0.005)
-    monkeypatch.setattr(Lane, "SPIN_WITHIN", float("inf"))
-    monkeypatch.setattr(Lane, "SPIN_MISSES", 3)
-    monkeypatch.setattr(Lane, "SPIN_REST", 2)
+    monkeypatch.setattr(ReplyPoller, "SPIN", 0.005)
+    monkeypatch.setattr(ReplyPoller, "SPIN_WITHIN", float("inf"))
+    monkeypatch.setattr(ReplyPoller, "SPIN_MISSES", 3)
+    monkeypatch.setattr(ReplyPoller, "SPIN_REST", 2)
 
     # When two replies take 30 ms, one comes at once, then two more take 30 ms
     # Then the fast one resets the count: misses must come in a row, and the lane still polls for every call
@@ -571,6 +578,49 @@ def test_a_producer_whose_replies_outlast_its_poll_stops_polling_for_a_while_the
     assert polling_lane("fast") > 0
 
 
+@pytest.mark.parametrize("options, polls", [({}, "none"), ({"poll_replies": True}, "some")])
+def test_a_queue_polls_for_its_replies_only_when_asked_to(real_redis, monkeypatch, options, polls):
+    from queuekit.polling import ReplyPoller
+
+    # Given a queue on the real Redis, made as it is by default (or with poll_replies=True), where any add counts as
+    # part of a burst
+    monkeypatch.setattr(ReplyPoller, "SPIN_WITHIN", float("inf"))
+    counted = _count_polls(monkeypatch)
+    queue = make_queue(real_redis, **options)
+    try:
+        # When a producer adds jobs back to back
+        jobs = [queue.add("t", {"n": n}) for n in range(20)]
+
+        # Then the jobs are stored either way, and the default queue never polled its socket for a reply
+        assert [queue.get_job(job.id).data for job in jobs] == [{"n": n} for n in range(20)]
+        assert (len(counted) > 0) == (polls == "some")
+    finally:
+        queue.close()
+
+
+def test_the_redis_py_internal_the_polling_producer_reads_is_there_in_the_pinned_redis_py(real_redis):
+    import socket
+
+    import redis
+
+    from queuekit.polling import SOCKET_ATTRIBUTE, connection_socket
+
+    # Given the redis-py installed, within the versions pyproject.toml allows (checked here: 5 to 8)
+    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    assert re.findall(r'^\s*"redis[^"]*"', pyproject, re.M) == ['    "redis>=5.0,<9"']
+    assert 5 <= int(redis.__version__.split(".")[0]) < 9, redis.__version__
+
+    # When one of its connections connects, then disconnects
+    conn = redis.Redis.from_url(real_redis.url).connection_pool.make_connection()
+    conn.connect()
+    connected = connection_socket(conn)
+    conn.disconnect()
+
+    # Then the poller finds the connected socket under the attribute it reads, and None once it is closed
+    assert SOCKET_ATTRIBUTE == "_sock" and isinstance(connected, socket.socket)
+    assert connection_socket(conn) is None
+
+
 @pytest.mark.parametrize("server_does", ["close", "nothing"])
 @pytest.mark.filterwarnings("ignore:Call to '__init__':DeprecationWarning")  # lib_name: redis-py 8 prefers driver_info
 def test_a_polling_producer_fails_as_before_when_the_server_hangs_up_or_never_answers(server_does, monkeypatch):
@@ -580,12 +630,13 @@ def test_a_polling_producer_fails_as_before_when_the_server_hangs_up_or_never_an
     import redis
 
     from queuekit.connection import Lane
+    from queuekit.polling import ReplyPoller
 
     # Given a server that takes the request, then hangs up (or keeps the connection open and never answers), and a
     # producer's lane that polls for the reply: 5 s when the server hangs up, 0.2 s when it says nothing (then the
     # lane blocks in the ordinary read, which times out after the client's socket timeout, 0.5 s)
-    monkeypatch.setattr(Lane, "SPIN", 5.0 if server_does == "close" else 0.2)
-    monkeypatch.setattr(Lane, "SPIN_WITHIN", float("inf"))  # the first call polls too
+    monkeypatch.setattr(ReplyPoller, "SPIN", 5.0 if server_does == "close" else 0.2)
+    monkeypatch.setattr(ReplyPoller, "SPIN_WITHIN", float("inf"))  # the first call polls too
     listener = socket.create_server(("127.0.0.1", 0))
     requests: list[bytes] = []
     held: list[socket.socket] = []
@@ -608,7 +659,7 @@ def test_a_polling_producer_fails_as_before_when_the_server_hangs_up_or_never_an
     # RESP2 and no CLIENT SETINFO: nothing is sent on connect, the server's first request is the script call
     client = redis.Redis(port=listener.getsockname()[1], socket_timeout=0.5, protocol=2,
                          lib_name=None, lib_version=None)
-    lane = Lane.for_client(client)
+    lane = Lane.for_client(client, poll_replies=True)
     try:
         # When the producer sends its call
         t0 = time.monotonic()

@@ -1,8 +1,8 @@
 """The ceiling: bare redis-py, no queue semantics at all.
 
 enqueue: one LPUSH round trip per job; and the same on one kept connection with the reply awaited by polling
-the socket (the "poll" variant, redis-py[poll]: how queuekit's producer waits, see connection.Lane, written out
-here rather than borrowed so that the ceiling stays bare redis-py); enqueue_bulk: the same LPUSHes pipelined 1,000
+the socket (the "poll" variant, redis-py[poll]: how ``Queue(poll_replies=True)`` waits, see queuekit/polling.py,
+written out here rather than borrowed so that the ceiling stays bare redis-py); enqueue_bulk: the same LPUSHes pipelined 1,000
 per round trip (transaction=False); drain c=1: one BRPOP round trip per job in a worker process;
 latency: BRPOP worker; memory: a JSON string per job in one list.
 """

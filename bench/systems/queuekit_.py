@@ -1,5 +1,8 @@
 """queuekit: Queue.add per job, Queue.add_bulk, Worker(queue, {"noop": fn}, concurrency=C).run().
 
+Enqueue runs twice: with the default Queue, which blocks for each reply (system "queuekit"), and with
+``Queue(poll_replies=True)``, which polls its socket for the replies of a burst of adds (system
+"queuekit[poll]": lower latency per add for more of the producer's CPU; see queuekit/polling.py).
 Drain and latency run twice: a sync handler (system "queuekit") and an ``async def`` handler
 (system "queuekit[async]"). Drain lets the worker hold as many claimed jobs as it runs
 (prefetch=C, an option that is off by default); latency uses the defaults (an idle worker has
@@ -21,6 +24,7 @@ class Queuekit(Adapter):
     has_bulk = True
     drain_variants = ("sync", "async")
     latency_variants = ("sync", "async")
+    enqueue_variants = ("", "poll")
 
     def unavailable(self):
         try:
@@ -30,21 +34,30 @@ class Queuekit(Adapter):
         return None
 
     def row_system(self, variant=""):
-        return "queuekit[async]" if variant == "async" else "queuekit"
+        return f"queuekit[{variant}]" if variant in ("async", "poll") else "queuekit"
 
     def describe(self, workload, concurrency, variant=""):
         if workload in ("drain", "latency"):
             kind = "async def" if variant == "async" else "def"
             prefetch = f", prefetch={concurrency}" if workload == "drain" else ""
             return f"Worker(concurrency={concurrency}{prefetch}), {kind} handler"
+        if workload == "enqueue" and variant == "poll":
+            return "Queue(poll_replies=True).add"
         return {"enqueue": "Queue.add", "enqueue_bulk": "Queue.add_bulk (all jobs in one call)"}.get(workload, "")
 
-    def _queue(self):
+    def _queue(self, poll_replies=False):
         from queuekit import Queue
-        return Queue(QUEUE, url=self.url)
+        return Queue(QUEUE, url=self.url, poll_replies=poll_replies)
 
     def enqueue(self, n):
-        q = self._queue()
+        return self._enqueue(n, self._queue())
+
+    def enqueue_variant(self, n, variant):
+        if variant != "poll":
+            return super().enqueue_variant(n, variant)
+        return self._enqueue(n, self._queue(poll_replies=True))
+
+    def _enqueue(self, n, q):
         add = q.add
 
         def go():
