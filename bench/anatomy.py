@@ -63,8 +63,7 @@ def _measure(client: redis.Redis, call: Callable[[int], object], command: str, n
 
 
 def main(argv: list[str] | None = None) -> None:
-    from queuekit import Queue, Worker
-    from queuekit.scripts import SOURCES
+    from queuekit import Queue, scripts
 
     p = argparse.ArgumentParser(prog="python -m bench.anatomy", description=__doc__.split("\n\n")[0])
     p.add_argument("--calls", type=int, default=2000, help="back-to-back calls per line (default 2000)")
@@ -77,10 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     client = redis.Redis.from_url(url, decode_responses=True)
     queue = Queue(QUEUE, url=url)
     polling = Queue(QUEUE, url=url, poll_replies=True)  # the opt-in producer that polls for its replies
-    worker = Worker(queue, {"t": lambda job: None})
     keys = queue.keys
-    claim_keys = [keys.active, keys.meta, keys.job_prefix, keys.stop(worker.id), *keys.lines("t")]
-    claim_sha = client.script_load(queue.scripts.claim.script)
 
     def fresh() -> None:
         client.flushdb()
@@ -90,8 +86,10 @@ def main(argv: list[str] | None = None) -> None:
         fresh()
         queue.add_bulk([("t", {"i": i}) for i in range(max(args.calls, args.paced) + 10)])
 
-    def claim(_: int) -> object:
-        return client.evalsha(claim_sha, len(claim_keys), *claim_keys, *worker._claim_args(1))
+    def claim(i: int) -> object:  # what a worker's claim of one job sends
+        now = int(time.time() * 1000)
+        return scripts.run(client, scripts.claim(keys, "anatomy", ["t"], now=now, want=1, lease_ms=30_000,
+                                                 token=f"anatomy:{i}", channel=queue.channel, promote_until=now))
 
     # one kept connection, as Queue.add's lane, for the lines that compare requests and scripts
     conn = client.connection_pool.make_connection()
@@ -100,12 +98,13 @@ def main(argv: list[str] | None = None) -> None:
         conn.send_command("EVALSHA", sha, len(script_keys), *script_keys, *script_args)
         return conn.read_response()
 
-    add_keys = keys.adding("t")
-    add_sha = client.script_load(SOURCES["add"])
+    add_keys = list(scripts.add_head(keys, "t", queue.channel).keys)
+    add_sha = client.script_load(scripts.SOURCES["add"])
     noop_sha = client.script_load("return '1'")
 
     def add_args(i: int) -> list[Any]:  # what Queue.add sends for a job with the default options
-        return [queue.channel, "t", int(time.time() * 1000), json.dumps({"i": i, "t": time.time()})]
+        head = scripts.add_head(keys, "t", queue.channel)
+        return [*head.args, *scripts.add_args(int(time.time() * 1000), json.dumps({"i": i, "t": time.time()}))]
 
     lines = [
         ("LPUSH (the ceiling's call)", lambda i: client.lpush("x", f'{{"i":{i},"t":{time.time()}}}'), "lpush", fresh),

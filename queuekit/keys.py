@@ -64,7 +64,7 @@ class QueueKeys:
     """Key names of one queue."""
 
     __slots__ = ("name", "base", "id", "seq", "types", "active", "complete", "failed", "meta", "sweep", "workers",
-                 "job_prefix", "channel", "_lines", "_adding")
+                 "job_prefix", "channel", "_lines")
 
     def __init__(self, name: str) -> None:
         self.name = validate_queue_name(name)
@@ -81,7 +81,6 @@ class QueueKeys:
         self.job_prefix = self.base + "job:"
         self.channel = self.base + "events"
         self._lines: dict[str, tuple[str, str, str]] = {}
-        self._adding: dict[str, list[str]] = {}
 
     def wait(self, job_type: str) -> str:
         return f"{self.base}wait:{job_type}"
@@ -111,16 +110,6 @@ class QueueKeys:
             if len(self._lines) < 1000:  # remembered for the few types a queue has; never an unbounded cache
                 self._lines[job_type] = triple
         return triple
-
-    def adding(self, job_type: str) -> list[str]:
-        """The KEYS of add.lua for a job of ``job_type`` (the same list every time: do not change it)."""
-        keys = self._adding.get(job_type)
-        if keys is None:
-            keys = [self.id, self.seq, self.types, self.job_prefix, *self.lines(job_type), self.idle(job_type),
-                    self.active, self.meta, self.base]
-            if len(self._adding) < 1000:  # as for lines(): the few types of a queue, never an unbounded cache
-                self._adding[job_type] = keys
-        return keys
 
     def job(self, job_id: str) -> str:
         return self.job_prefix + job_id

@@ -1,7 +1,7 @@
 """Awaiting a reply by polling the socket: the producer's opt-in trade of CPU for latency.
 
 Switched on with ``Queue(..., poll_replies=True)``; off by default. A :class:`ReplyPoller` belongs to one
-:class:`queuekit.connection.Lane`: after the lane sends a call, :meth:`ReplyPoller.await_reply` polls the kept
+:class:`queuekit.lane.Lane`: after the lane sends a call, :meth:`ReplyPoller.await_reply` polls the kept
 connection's socket for a short while before the lane goes into redis-py's ordinary blocking read.
 
 The trade-off: a thread that blocks for a reply that comes within microseconds (a nearby Redis) is put to sleep

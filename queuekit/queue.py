@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 import fakeredis
 import redis
 
-from .connection import (Lane, Request, connect, connect_async, describe_client, is_cluster,
+from .connection import (connect, connect_async, describe_client, is_cluster,
                          resolve_url, twin)
 from .errors import QueuekitError, ValidationError, translated
 from .events import EventHub
 from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_type, encode_data, now_ms
 from .keys import QUEUES, QueueKeys
-from .scripts import SOURCES, Scripts
+from . import scripts
+from .lane import Framed, Lane
 from .testmode import TestMode, test_mode_for
 
 if TYPE_CHECKING:
@@ -101,7 +102,6 @@ class Queue:
         elif not client.get_connection_kwargs().get("decode_responses"):
             client = twin(client)
         self.client: redis.Redis = client
-        self.scripts = Scripts(client)
         self.events_enabled = events
         self.max_data_bytes = max_data_bytes
         self.retention = {"complete": (keep_complete, keep_complete_age), "failed": (keep_failed, keep_failed_age)}
@@ -109,7 +109,7 @@ class Queue:
         self._registered: int | None = None  # the lane's connection count when the name was last listed
         self.poll_replies = poll_replies
         self._lane: Lane | None | bool = False  # made on first add
-        self._requests: dict[str, tuple[str, Request]] = {}  # job type -> (channel, add.lua's request on the lane)
+        self._framed: dict[str, tuple[str, Framed]] = {}  # job type -> (channel, add.lua's head framed on the lane)
         self._test_mode = test_mode_for(name)  # shared by every Queue of this name in the process
 
     # ---- connection helpers ---------------------------------------------------------------------------------
@@ -244,16 +244,12 @@ class Queue:
             job = jobs[0]
             fields = job.to_dict(limit)
             job_type, data = fields.pop("type"), fields.pop("data")
-            args = [now, data]  # after the channel and the type, which add.lua takes first
-            if fields or job.custom_id:  # a custom id or options other than the defaults (see add.lua)
-                args += [job.custom_id or "", job.opts.delay, job.opts.priority]
-                for item in fields.items():
-                    args += item
+            args = scripts.add_args(now, data, custom_id=job.custom_id or "", delay=job.opts.delay,
+                                    priority=job.opts.priority, fields=list(fields.items()))
             reply = self._add(job_type, args)
             if reply.__class__ is str:  # the id alone: stored in line (else [id, state] or [id, "", "active"])
                 reply = [reply, ""]
         else:
-            keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix]  # then each type's lines
             types: dict[str, int] = {}
             groups: dict[Any, int] = {}
             group_args: list[Any] = []
@@ -292,13 +288,12 @@ class Queue:
                     custom = True
                 job_groups.append(g)
                 datas.append(data)
-            for t in types:
-                keys += self.keys.lines(t)
             # one group and counter ids only (the usual batch): each job travels as its data alone
             per_job = 3 if custom or len(groups) > 1 else 1
             if per_job == 3:
                 datas = [x for job, g, data in zip(jobs, job_groups, datas) for x in (g, job.custom_id or "", data)]
-            reply = self._run("enqueue", keys, [now, self.channel, len(groups), per_job, *group_args, *datas])
+            reply = self._run(scripts.enqueue(self.keys, list(types), now, self.channel, len(groups), per_job,
+                                              group_args, datas))
             # the reply names the first counter id and the duplicates: every other id follows from the batch order
             next_id = int(reply[0])
             existing = {int(reply[n]) - 1: reply[n + 1] for n in range(1, len(reply), 2)}
@@ -328,32 +323,29 @@ class Queue:
                 job._listeners.clear()
         return jobs
 
-    def _run(self, script: str, keys: list[str], args: list[Any]) -> Any:
+    def _run(self, call: scripts.Call) -> Any:
         """Run one of the adding scripts: one round trip, on the connection kept for adding jobs where there is
-        one (see connection.Lane)."""
+        one (see lane.Lane)."""
         lane = self._lane_for_adding()
-        if lane is None:
-            return getattr(self.scripts, script)(keys=keys, args=args)
-        return lane.script(getattr(self.scripts, script).sha, SOURCES[script], keys, args)
+        return scripts.run(self.client if lane is None else lane, call)
 
     def _add(self, job_type: str, args: list[Any]) -> Any:
-        """Run add.lua for one job of ``job_type``: ``args`` are the arguments after the channel and the type.
+        """Run add.lua for one job of ``job_type``: ``args`` from scripts.add_args.
 
-        On a lane, the request's fixed part (keys, channel, type) is packed once per job type (connection.Request).
+        On a lane, the call's head (keys, channel, type) is framed once per job type and channel (lane.Framed).
         """
         lane = self._lane_for_adding()
         channel = self.channel
         if lane is None:
-            return self.scripts.add(keys=self.keys.adding(job_type), args=[channel, job_type, *args])
-        known = self._requests.get(job_type)
+            return scripts.run(self.client, scripts.add(self.keys, job_type, channel, args))
+        known = self._framed.get(job_type)
         if known is not None and known[0] == channel:
-            request = known[1]
+            framed = known[1]
         else:
-            keys = self.keys.adding(job_type)
-            request = lane.prepare(self.scripts.add.sha, SOURCES["add"], keys, [channel, job_type])
-            if len(self._requests) < 1000:  # as for the keys: the few types of a queue, never an unbounded cache
-                self._requests[job_type] = (channel, request)
-        return lane.run(request, args)
+            framed = lane.frame(scripts.add_head(self.keys, job_type, channel))
+            if len(self._framed) < 1000:  # the few types of a queue, never an unbounded cache
+                self._framed[job_type] = (channel, framed)
+        return scripts.run_framed(lane, framed, args)
 
     def _lane_for_adding(self) -> Lane | None:
         if self._lane is False:
@@ -538,15 +530,14 @@ class Queue:
     @translated
     def retry(self, job_id: str | int) -> int:
         """Put one failed job back in line with fresh attempts; returns 1, or 0 if it was not failed."""
-        return len(self.scripts.retry(keys=[self.keys.failed, self.keys.base],
-                                      args=[self.channel, str(job_id)]))
+        return len(scripts.run(self.client, scripts.retry(self.keys, self.channel, [str(job_id)])))
 
     @translated
     def retry_failed(self) -> list[str]:
         """Put every failed job back in line; returns their ids."""
         out: list[str] = []
         while True:
-            batch = self.scripts.retry(keys=[self.keys.failed, self.keys.base], args=[self.channel, "*"])
+            batch = scripts.run(self.client, scripts.retry(self.keys, self.channel, ["*"]))
             out += batch
             if len(batch) < 10000:
                 return out
@@ -554,7 +545,7 @@ class Queue:
     @translated
     def remove(self, job_id: str | int) -> bool:
         """Delete a job in any state, with its log and history; False if there was no such job."""
-        return bool(self.scripts.remove(keys=[self.keys.base], args=[str(job_id), self.channel]))
+        return bool(scripts.run(self.client, scripts.remove(self.keys, str(job_id), self.channel)))
 
     @translated
     def clean(self, state: str = "complete", *, keep: int | None = None, older_than: Any = None) -> int:
@@ -575,8 +566,7 @@ class Queue:
     def _clean(self, state: str, keep: int, age: int) -> int:
         total = 0
         while True:
-            n = int(self.scripts.clean(keys=[getattr(self.keys, state), self.keys.base],
-                                       args=[now_ms(), keep, age, 1000]))
+            n = int(scripts.run(self.client, scripts.clean(self.keys, state, now_ms(), keep, age, 1000)))
             total += n
             if n < 1000:
                 return total
@@ -694,8 +684,7 @@ class Queue:
         """Store and announce ``job``'s percent and ``data``, its progress data as JSON ("" for none)."""
         if job.id is None:
             return
-        self.scripts.progress(keys=[self.keys.job(job.id)],
-                              args=[job._token, job.percent, data, self.channel, job.id])
+        scripts.run(self.client, scripts.progress(self.keys, job.id, job._token, job.percent, data, self.channel))
 
     def _append_log(self, job: Job, text: str) -> None:
         if job.id is None:
@@ -709,8 +698,7 @@ class Queue:
         if job.id is None or not job._token:
             return False
         lease = getattr(job, "_lease_ms", lease_ms)
-        lost = self.scripts.extend(keys=[self.keys.active, self.keys.job_prefix],
-                                   args=[now_ms() + lease, job.id, job._token])
+        lost = scripts.run(self.client, scripts.extend(self.keys, now_ms() + lease, [job.id, job._token]))
         return not lost
 
     # ---- display ----------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any
 
 import redis
 
-from .connection import AsyncLane
+from .lane import AsyncLane
 from .errors import ValidationError
 from .errors import Retry as RetryRequest
 from .job import Job, _job_type, backoff_delay, now_ms, to_json

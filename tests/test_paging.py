@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from queuekit import Queue, Worker
+from queuekit import Queue, Worker, scripts
 from queuekit.job import now_ms
 
 from fixtures import make_queue
@@ -151,10 +151,8 @@ def _small(queue: Queue) -> None:
     queue.add_bulk([("y", {"n": n}) for n in range(5)])
     queue.add_bulk([{"type": "z", "data": {"n": n}, "priority": "low"} for n in range(5)])
     # three "x" jobs stay active, claimed under a lease that holds through the test
-    queue.scripts.claim(keys=[queue.keys.active, queue.keys.meta, queue.keys.job_prefix, queue.keys.stop("w"),
-                              queue.keys.ready("w"), queue.keys.inbox("w"), *queue.keys.lines("x"),
-                              queue.keys.idle("x")],
-                        args=[now_ms(), 3, 600_000, "w", "tok", "", now_ms(), 0])
+    scripts.run(queue.client, scripts.claim(queue.keys, "w", ["x"], now=now_ms(), want=3, lease_ms=600_000,
+                                            token="tok", channel="", promote_until=now_ms()))
 
 
 def test_every_listing_and_count_is_the_same_as_before(queue: Queue) -> None:

@@ -460,12 +460,14 @@ def test_a_prepared_request_is_byte_for_byte_what_redis_py_would_send(encoding):
     # Given add.lua's request prepared once on a producer's kept connection (nothing is sent to pack it)
     import redis
 
-    from queuekit.connection import Lane
+    from queuekit.lane import Lane
+    from queuekit.scripts import Call
 
     client = redis.Redis(encoding=encoding, decode_responses=True)
     lane = Lane.for_client(client)
     keys, fixed = ["qk:{q}:id", "qk:{q}:job:", "qk:{q}:wait:t"], ["qk:{q}:events", "tâche"]
-    request = lane.prepare("0" * 40, "return 1", keys, fixed)
+    head = Call("add", keys, fixed)
+    request = lane.frame(head)
     conn = client.connection_pool.make_connection()
 
     # When each call frames its own arguments: ints, text, nothing, data larger than redis-py's chunks, a float
@@ -479,7 +481,7 @@ def test_a_prepared_request_is_byte_for_byte_what_redis_py_would_send(encoding):
         packers.append(conn.pack_command)
     for args in calls:
         for pack in packers:
-            expected = b"".join(pack("EVALSHA", "0" * 40, len(keys), *keys, *fixed, *args))
+            expected = b"".join(pack(*head.command, *args))
             assert request.pack(args) == expected, (pack, args)
 
 
@@ -519,17 +521,16 @@ def polling_lane(real_redis, monkeypatch):
     says how many times the lane polled its socket for the reply."""
     import redis
 
-    from queuekit.connection import Lane
+    from queuekit.lane import Lane
 
     polls = _count_polls(monkeypatch)
     client = redis.Redis.from_url(real_redis.url)
     lane = Lane.for_client(client, poll_replies=True)
     shas = {"slow": client.script_load(_SLOW), "fast": client.script_load("return 1")}
-    sources = {"slow": _SLOW, "fast": "return 1"}
 
     def call(kind, ms=0):
         polls.clear()
-        assert lane.script(shas[kind], sources[kind], [], [ms]) == 1  # the same reply however the lane waited
+        assert lane.execute_command("EVALSHA", shas[kind], 0, ms) == 1  # the same reply however the lane waited
         return len(polls)
 
     yield call
@@ -629,7 +630,7 @@ def test_a_polling_producer_fails_as_before_when_the_server_hangs_up_or_never_an
 
     import redis
 
-    from queuekit.connection import Lane
+    from queuekit.lane import Lane
     from queuekit.polling import ReplyPoller
 
     # Given a server that takes the request, then hangs up (or keeps the connection open and never answers), and a
@@ -665,7 +666,7 @@ def test_a_polling_producer_fails_as_before_when_the_server_hangs_up_or_never_an
         t0 = time.monotonic()
         expected = redis.ConnectionError if server_does == "close" else redis.TimeoutError
         with pytest.raises(expected):
-            lane.script("0" * 40, "return 1", [], [])
+            lane.execute_command("EVALSHA", "0" * 40, 0)
         elapsed = time.monotonic() - t0
 
         # Then the call reached the server and failed as it would without polling: at once when the server hangs

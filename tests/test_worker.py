@@ -16,9 +16,10 @@ import redis.asyncio
 
 from fixtures import wait_until
 from queuekit import Worker
-from queuekit.connection import AsyncLane
+from queuekit import scripts
 from queuekit.errors import JobFailed, ValidationError, WaitTimeout
-from queuekit.job import backoff_delay
+from queuekit.job import backoff_delay, now_ms
+from queuekit.lane import AsyncLane
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -464,7 +465,7 @@ def test_stopping_an_idle_worker_ends_its_wait_and_it_claims_nothing_more(backen
 
 
 def test_a_listener_wait_cut_off_before_its_reply_leaves_nothing_behind_for_the_next_call(real_redis):
-    # Given a listener's own connection (queuekit.connection.AsyncLane), blocked in a pop on an empty list
+    # Given a listener's own connection (queuekit.lane.AsyncLane), blocked in a pop on an empty list
     async def story() -> tuple[Any, int]:
         client = redis.asyncio.Redis.from_url(real_redis.url, decode_responses=True)
         lane = AsyncLane(client)
@@ -556,7 +557,9 @@ def leave_an_offer(queue, name="gone", types=("t",), lease=1.0):
     the idle list of each of its types. Made the way a live worker makes it: by its listener's claim, which found
     nothing to claim. Returns that worker (never started)."""
     ghost = Worker(queue, {t: lambda job: None for t in types}, name=name, lease=lease)
-    reply = queue.scripts.claim(keys=ghost._keys_of_claim(), args=ghost._claim_args(1, offer=True))
+    reply = scripts.run(queue.client, scripts.claim(queue.keys, name, sorted(types), now=now_ms(), want=1,
+                                                    lease_ms=int(lease * 1000), token=f"{name}:1", channel=queue.channel,
+                                                    promote_until=now_ms(), offer_ms=int(ghost.block_timeout * 1000) + 1000))
     assert '"gone"' not in reply and queue.client.exists(queue.keys.ready(name))
     return ghost
 
@@ -737,7 +740,8 @@ def test_jobs_whose_ids_read_like_each_others_keys_keep_their_own_logs_histories
         queue.add("t", job_id=job_id, attempts=2, remove_on_complete=job_id == "z")
     # ... and a worker that died holding the first four, its lease run out (their stall goes in their history)
     dead = Worker(queue, {"t": handler}, name="dead", lease=0.001)
-    queue.scripts.claim(keys=dead._keys_of_claim(), args=dead._claim_args(4))
+    scripts.run(queue.client, scripts.claim(queue.keys, "dead", ["t"], now=now_ms(), want=4, lease_ms=1,
+                                            token="dead:1", channel=queue.channel, promote_until=now_ms()))
     time.sleep(0.01)
 
     # When a worker runs them all
