@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import logging
 import os
 import threading
-import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -278,7 +276,7 @@ def _connection_class(source: type, *, asyncio: bool) -> type:
     raise TypeError(f"no {'asyncio' if asyncio else 'sync'} counterpart of the connection class {source.__name__}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _accepted(connection_class: type) -> frozenset[str]:
     """The keyword arguments ``connection_class`` takes by name (its own and those its bases' ``__init__`` take)."""
     names: set[str] = set()
@@ -324,15 +322,15 @@ _CLUSTER_TWIN_KEYS = ("username", "password", "socket_timeout", "socket_connect_
 
 def _cluster_twin(client: Any, *, asyncio: bool, decode_responses: bool) -> Any:
     """A new cluster client (sync or asyncio) to the same cluster, with the same credentials and timeouts."""
-    if isinstance(client, redis.cluster.RedisCluster):
-        kwargs = client.get_connection_kwargs()
-    else:
-        kwargs = client.connection_kwargs
+    source: Any = client  # redis-py's cluster methods carry no annotations
+    kwargs = source.get_connection_kwargs() if isinstance(client, redis.cluster.RedisCluster) else \
+        source.connection_kwargs
     keep = {k: kwargs[k] for k in _CLUSTER_TWIN_KEYS if kwargs.get(k) is not None}
     if keep.get("ssl") is False:
         keep.pop("ssl")
     if asyncio:
         nodes = [redis.asyncio.cluster.ClusterNode(h, p) for h, p in _cluster_nodes(client)]
         return redis.asyncio.cluster.RedisCluster(startup_nodes=nodes, decode_responses=decode_responses, **keep)
-    sync_nodes = [redis.cluster.ClusterNode(h, p) for h, p in _cluster_nodes(client)]
+    node: Any = redis.cluster.ClusterNode
+    sync_nodes = [node(h, p) for h, p in _cluster_nodes(client)]
     return redis.cluster.RedisCluster(startup_nodes=sync_nodes, decode_responses=decode_responses, **keep)

@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import redis
@@ -51,11 +51,11 @@ class Framed:
         self._head = self._frame(head.command)
         self._count = len(head.command)
 
-    def pack(self, args: list[Any]) -> bytes:
+    def pack(self, args: Sequence[Any]) -> bytes:
         """The whole request with ``args`` after the fixed arguments, ready for ``send_packed_command``."""
         return b"*%d\r\n%s%s" % (self._count + len(args), self._head, self._frame(args))
 
-    def _frame(self, args: list[Any]) -> bytes:
+    def _frame(self, args: Sequence[Any]) -> bytes:
         parts = []
         for arg in args:
             cls = arg.__class__

@@ -188,7 +188,7 @@ def add_args(now: int, data: str, *, custom_id: str = "", delay: int = 0, priori
 
 
 def add(keys: QueueKeys, job_type: str, channel: str, args: Sequence[Any]) -> Call:
-    """Store one job of ``job_type`` and put it in line, or hand it to an idle worker; ``args`` from :func:`add_args`."""
+    """Store one job of ``job_type`` and put it in line, or hand it to an idle worker (``args``: :func:`add_args`)."""
     head = add_head(keys, job_type, channel)
     return Call("add", head.keys, (*head.args, *args))
 

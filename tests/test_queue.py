@@ -599,7 +599,7 @@ def test_a_queue_polls_for_its_replies_only_when_asked_to(real_redis, monkeypatc
         queue.close()
 
 
-def test_the_redis_py_internal_the_polling_producer_reads_is_there_in_the_pinned_redis_py(real_redis):
+def test_the_redis_py_internals_the_lanes_and_the_polling_producer_use_are_there_in_the_pinned_redis_py(real_redis):
     import socket
 
     import redis
@@ -608,7 +608,7 @@ def test_the_redis_py_internal_the_polling_producer_reads_is_there_in_the_pinned
 
     # Given the redis-py installed, within the versions pyproject.toml allows (checked here: 5 to 8)
     pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
-    assert re.findall(r'^\s*"redis[^"]*"', pyproject, re.M) == ['    "redis>=5.0,<9"']
+    assert re.findall(r'^\s*"redis[^"]*"', pyproject, re.M) == ['    "redis>=5.0.1,<9"']
     assert 5 <= int(redis.__version__.split(".")[0]) < 9, redis.__version__
 
     # When one of its connections connects, then disconnects
@@ -620,6 +620,16 @@ def test_the_redis_py_internal_the_polling_producer_reads_is_there_in_the_pinned
     # Then the poller finds the connected socket under the attribute it reads, and None once it is closed
     assert SOCKET_ATTRIBUTE == "_sock" and isinstance(connected, socket.socket)
     assert connection_socket(conn) is None
+    # and a connection has what queuekit/lane.py uses below the client API: its encoder's settings, sending a
+    # request packed beforehand, reading one reply, and the pool's way of building one outside its count
+    encoder = conn.encoder
+    assert isinstance(encoder.encoding, str) and isinstance(encoder.encoding_errors, str)
+    assert encoder.encode("é") == "é".encode(encoder.encoding)
+    for method in ("send_packed_command", "send_command", "read_response", "can_read", "pack_command",
+                   "register_connect_callback"):
+        assert callable(getattr(conn, method)), method
+    pool = redis.Redis.from_url(real_redis.url).connection_pool
+    assert isinstance(pool.connection_class(**pool.connection_kwargs), redis.Connection)
 
 
 @pytest.mark.parametrize("server_does", ["close", "nothing"])

@@ -739,7 +739,6 @@ def test_jobs_whose_ids_read_like_each_others_keys_keep_their_own_logs_histories
     for job_id in LOOKALIKE_IDS:
         queue.add("t", job_id=job_id, attempts=2, remove_on_complete=job_id == "z")
     # ... and a worker that died holding the first four, its lease run out (their stall goes in their history)
-    dead = Worker(queue, {"t": handler}, name="dead", lease=0.001)
     scripts.run(queue.client, scripts.claim(queue.keys, "dead", ["t"], now=now_ms(), want=4, lease_ms=1,
                                             token="dead:1", channel=queue.channel, promote_until=now_ms()))
     time.sleep(0.01)
