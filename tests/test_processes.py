@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -186,14 +187,44 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(workdir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port, socket_connect_timeout=0.5)
-    wait_until(lambda: _pings(client), timeout=10, message=f"redis-server on port {port} answering")
-    client.close()
-    return proc
+class OwnRedis:
+    """A redis-server of the test's own (never the shared one), without persistence, that can be restarted empty."""
+
+    def __init__(self, workdir: Path) -> None:
+        if not shutil.which("redis-server"):
+            pytest.fail("redis-server is not installed", pytrace=False)
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._workdir = workdir
+        self._proc = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no", "--dir", str(self._workdir)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        wait_until(lambda: _pings(client), timeout=10, message=f"redis-server on port {self.port} answering")
+        client.close()
+        return proc
+
+    def kill(self) -> None:
+        self._proc.kill()
+        self._proc.wait(10)
+
+    def restart(self, pause: float = 0.0) -> None:
+        """Kill the server and start it again, empty, after ``pause`` seconds."""
+        self.kill()
+        time.sleep(pause)
+        self._proc = self._start()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    server = OwnRedis(tmp_path)
+    try:
+        yield server
+    finally:
+        server.kill()
 
 
 def _pings(client: redis.Redis) -> bool:
@@ -205,57 +236,36 @@ def _pings(client: redis.Redis) -> bool:
 
 @pytest.mark.realredis
 @pytest.mark.timeout(90)
-def test_a_waiting_worker_reconnects_by_itself_after_redis_restarts(real_redis, spawn, tmp_path):
+def test_a_waiting_worker_reconnects_by_itself_after_redis_restarts(real_redis, spawn, own_redis):
     # Given our own redis-server (never the shared one) and a worker process waiting on it
-    if not shutil.which("redis-server"):
-        pytest.fail("redis-server is not installed", pytrace=False)
-    port = _free_port()
-    url = f"redis://127.0.0.1:{port}/0"
-    server = _start_redis(port, tmp_path)
-    try:
-        spawn(url, "--types", "record")
-        wait_until(lambda: Queue("test", url=url).workers(), timeout=15, message="the worker registering")
+    spawn(own_redis.url, "--types", "record")
+    wait_until(lambda: Queue("test", url=own_redis.url).workers(), timeout=15, message="the worker registering")
 
-        # When the server is killed and started again (empty: no persistence), and jobs are added afterwards
-        server.kill()
-        server.wait(10)
-        time.sleep(1.0)  # the worker notices: its blocking wait and its loop fail meanwhile
-        server = _start_redis(port, tmp_path)
-        queue = Queue("test", url=url)
-        jobs = [queue.add("record", {"n": n}) for n in range(3)]
+    # When the server is killed and started again (empty: no persistence), and jobs are added afterwards
+    own_redis.restart(pause=1.0)  # the worker notices: its blocking wait and its loop fail meanwhile
+    queue = Queue("test", url=own_redis.url)
+    jobs = [queue.add("record", {"n": n}) for n in range(3)]
 
-        # Then the worker reconnects by itself and processes them
-        for job in jobs:
-            job.wait(timeout=30)
-        assert redis.Redis(port=port, decode_responses=True).hgetall(RUNS) == {j.id: "1" for j in jobs}
-        assert queue.counts()["complete"] == 3
-    finally:
-        server.kill()
-        server.wait(10)
+    # Then the worker reconnects by itself and processes them
+    for job in jobs:
+        job.wait(timeout=30)
+    assert redis.Redis(port=own_redis.port, decode_responses=True).hgetall(RUNS) == {j.id: "1" for j in jobs}
+    assert queue.counts()["complete"] == 3
 
 
 @pytest.mark.realredis
 @pytest.mark.timeout(60)
-def test_a_producer_adds_jobs_again_after_redis_restarts(real_redis, tmp_path):
+def test_a_producer_adds_jobs_again_after_redis_restarts(real_redis, own_redis):
     # Given our own redis-server and a queue that has added a job (its connection for adding is open)
-    port = _free_port()
-    url = f"redis://127.0.0.1:{port}/0"
-    server = _start_redis(port, tmp_path)
-    try:
-        queue = Queue("test", url=url, events=False)
-        assert queue.add("t").id == "1"
+    queue = Queue("test", url=own_redis.url, events=False)
+    assert queue.add("t").id == "1"
 
-        # When the server is killed and started again (empty: no persistence)
-        server.kill()
-        server.wait(10)
-        server = _start_redis(port, tmp_path)
+    # When the server is killed and started again (empty: no persistence)
+    own_redis.restart()
 
-        # Then the same queue adds jobs at once: its stale connection is replaced before anything is sent
-        jobs = [queue.add("t", {"n": n}) for n in range(3)]
-        assert [j.id for j in jobs] == ["1", "2", "3"] and queue.counts()["inactive"] == 3
-    finally:
-        server.kill()
-        server.wait(10)
+    # Then the same queue adds jobs at once: its stale connection is replaced before anything is sent
+    jobs = [queue.add("t", {"n": n}) for n in range(3)]
+    assert [j.id for j in jobs] == ["1", "2", "3"] and queue.counts()["inactive"] == 3
 
 
 def _info(url: str) -> str:
@@ -268,58 +278,40 @@ def _info(url: str) -> str:
 
 @pytest.mark.realredis
 @pytest.mark.timeout(90)
-def test_queuekit_info_lists_the_queue_of_a_worker_that_ran_across_a_redis_restart(real_redis, spawn, tmp_path):
+def test_queuekit_info_lists_the_queue_of_a_worker_that_ran_across_a_redis_restart(real_redis, spawn, own_redis):
     # Given our own redis-server (no persistence) and a worker process on it (lease 1.5 s) that has run a job
-    port = _free_port()
-    url = f"redis://127.0.0.1:{port}/0"
-    server = _start_redis(port, tmp_path)
-    try:
-        spawn(url, "--types", "record", "--lease", "1.5")
-        queue = Queue("test", url=url)
-        queue.add("record").wait(timeout=30)
+    spawn(own_redis.url, "--types", "record", "--lease", "1.5")
+    queue = Queue("test", url=own_redis.url)
+    queue.add("record").wait(timeout=30)
 
-        # When the server is killed and started again, empty, and the worker reports in again
-        server.kill()
-        server.wait(10)
-        server = _start_redis(port, tmp_path)
-        wait_until(Queue("test", url=url).workers, timeout=15, message="the worker reporting in again")
+    # When the server is killed and started again, empty, and the worker reports in again
+    own_redis.restart()
+    wait_until(Queue("test", url=own_redis.url).workers, timeout=15, message="the worker reporting in again")
 
-        # Then `queuekit info` lists the queue and its worker, though no job was added since
-        out = _info(url)
-        assert "no queues yet" not in out and "test: inactive 0" in out and "worker " in out, out
+    # Then `queuekit info` lists the queue and its worker, though no job was added since
+    out = _info(own_redis.url)
+    assert "no queues yet" not in out and "test: inactive 0" in out and "worker " in out, out
 
-        # ... and the worker goes on running jobs
-        job = queue.add("record")
-        wait_until(lambda: queue.get_job(job.id).state == "complete", timeout=30, message="the job run")
-    finally:
-        server.kill()
-        server.wait(10)
+    # ... and the worker goes on running jobs
+    job = queue.add("record")
+    wait_until(lambda: queue.get_job(job.id).state == "complete", timeout=30, message="the job run")
 
 
 @pytest.mark.realredis
 @pytest.mark.timeout(60)
-def test_a_producer_lists_its_queue_again_when_it_adds_after_a_redis_restart(real_redis, tmp_path):
+def test_a_producer_lists_its_queue_again_when_it_adds_after_a_redis_restart(real_redis, own_redis):
     # Given our own redis-server and a queue that has added a job (which listed its name)
-    port = _free_port()
-    url = f"redis://127.0.0.1:{port}/0"
-    server = _start_redis(port, tmp_path)
-    try:
-        queue = Queue("test", url=url, events=False)
-        queue.add("t")
-        client = redis.Redis(port=port, decode_responses=True)
-        assert client.smembers("qk:queues") == {"test"}
+    queue = Queue("test", url=own_redis.url, events=False)
+    queue.add("t")
+    client = redis.Redis(port=own_redis.port, decode_responses=True)
+    assert client.smembers("qk:queues") == {"test"}
 
-        # When the server is killed and started again (empty), and the same queue adds a job
-        server.kill()
-        server.wait(10)
-        server = _start_redis(port, tmp_path)
-        queue.add("t")
+    # When the server is killed and started again (empty), and the same queue adds a job
+    own_redis.restart()
+    queue.add("t")
 
-        # Then the queue's name is listed again
-        assert client.smembers("qk:queues") == {"test"}
-    finally:
-        server.kill()
-        server.wait(10)
+    # Then the queue's name is listed again
+    assert client.smembers("qk:queues") == {"test"}
 
 
 # ---- graceful shutdown of the queuekit worker command -------------------------------------------------------------

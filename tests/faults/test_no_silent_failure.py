@@ -21,11 +21,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from faults_support import HERE, RedisProcess, proc_state, python_env, stop_process
 from queuekit import Queue
@@ -65,6 +65,19 @@ def start_worker(server: RedisProcess, tmp_path: Path, concurrency: int = 2,
     return proc
 
 
+@contextmanager
+def worker_and_queue(server: RedisProcess, tmp_path: Path,
+                     **options: Any) -> Iterator[tuple[subprocess.Popen[bytes], Queue]]:
+    """A worker process (start_worker's ``options``) and a producer's queue on ``server``; both stopped after."""
+    worker = start_worker(server, tmp_path, **options)
+    queue = Queue("q", url=server.url)
+    try:
+        yield worker, queue
+    finally:
+        stop_process(worker)
+        queue.close()
+
+
 def wait_finished(queue: Queue, ids: list[str], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -99,9 +112,7 @@ def assert_every_job_ran(queue: Queue, ids: list[str]) -> None:
                                                           "past-lease-and-read-deadline"])
 def test_an_idle_worker_frozen_for_a_while_runs_every_job_added_after_it_wakes(server, tmp_path, freeze):
     # Given an idle worker, waiting for jobs
-    worker = start_worker(server, tmp_path)
-    queue = Queue("q", url=server.url)
-    try:
+    with worker_and_queue(server, tmp_path) as (worker, queue):
         # When it is frozen, then woken, and jobs arrive
         os.kill(worker.pid, signal.SIGSTOP)
         assert wait_for_state(worker.pid, "T")
@@ -113,17 +124,12 @@ def test_an_idle_worker_frozen_for_a_while_runs_every_job_added_after_it_wakes(s
         wait_finished(queue, ids, timeout=30)
         assert_every_job_ran(queue, ids)
         assert worker.poll() is None
-    finally:
-        stop_process(worker)
-        queue.close()
 
 
 def test_an_event_loop_blocked_while_the_listener_waits_loses_no_job(server, tmp_path):
     # Given a worker with a long lease whose async handler blocks the event loop for longer than the listener's
     # read deadline, while the listener waits for jobs
-    worker = start_worker(server, tmp_path, lease=30)
-    queue = Queue("q", url=server.url)
-    try:
+    with worker_and_queue(server, tmp_path, lease=30) as (worker, queue):
         blocker = queue.add("block", {"pause": 1.5, "seconds": 8})
         time.sleep(3)
 
@@ -136,17 +142,12 @@ def test_an_event_loop_blocked_while_the_listener_waits_loses_no_job(server, tmp
         ids = [blocker.id, *during, *after]
         wait_finished(queue, ids, timeout=30)
         assert_every_job_ran(queue, ids)
-    finally:
-        stop_process(worker)
-        queue.close()
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_sync_handlers_stuck_past_their_ttl_leave_room_for_the_next_jobs(server, tmp_path, concurrency):
     # Given a worker whose every thread is stuck in a handler that overran its ttl
-    worker = start_worker(server, tmp_path, concurrency=concurrency)
-    queue = Queue("q", url=server.url)
-    try:
+    with worker_and_queue(server, tmp_path, concurrency=concurrency) as (worker, queue):
         stuck = [queue.add("slow", {"seconds": 20}, ttl=300).id for _ in range(concurrency)]
         wait_finished(queue, stuck, timeout=10)
 
@@ -159,16 +160,11 @@ def test_sync_handlers_stuck_past_their_ttl_leave_room_for_the_next_jobs(server,
         assert all(queue.get_job(i).error == "TTL exceeded" for i in stuck)
         abandoned = wait_for(lambda: [w["abandoned"] for w in queue.workers() if w.get("abandoned")], timeout=15)
         assert abandoned == [concurrency]
-    finally:
-        stop_process(worker)
-        queue.close()
 
 
 def test_wait_rides_out_a_redis_restart_and_returns_the_result(server, tmp_path):
     # Given a job running for a few seconds, and a producer waiting for its result
-    worker = start_worker(server, tmp_path, lease=30)
-    queue = Queue("q", url=server.url)
-    try:
+    with worker_and_queue(server, tmp_path, lease=30) as (worker, queue):
         job = queue.add("slow", {"seconds": 4})
         answer: dict[str, Any] = {}
 
@@ -193,9 +189,6 @@ def test_wait_rides_out_a_redis_restart_and_returns_the_result(server, tmp_path)
         waiter.join(45)
         assert answer == {"result": "slept"}, f"after a restart ({down:.1f} s down): {answer}"
         assert_every_job_ran(queue, [job.id])
-    finally:
-        stop_process(worker)
-        queue.close()
 
 
 def wait_for_state(pid: int, state: str, timeout: float = 5.0) -> bool:
