@@ -558,21 +558,22 @@ def test_a_producer_whose_replies_outlast_its_poll_stops_polling_for_a_while_the
                                                                                               monkeypatch):
     from queuekit.polling import ReplyPoller
 
-    # Given a producer's lane that polls 5 ms for each reply (every call counts as part of a burst here), gives up
-    # polling after 3 misses in a row, for 2 calls
-    monkeypatch.setattr(ReplyPoller, "SPIN", 0.005)
+    # Given a producer's lane that polls 100 ms for each reply (every call counts as part of a burst here), gives up
+    # polling after 3 misses in a row, for 2 calls (100 ms: a reply that comes at once comes within it even on a
+    # loaded machine, a slow one of 300 ms never does)
+    monkeypatch.setattr(ReplyPoller, "SPIN", 0.1)
     monkeypatch.setattr(ReplyPoller, "SPIN_WITHIN", float("inf"))
     monkeypatch.setattr(ReplyPoller, "SPIN_MISSES", 3)
     monkeypatch.setattr(ReplyPoller, "SPIN_REST", 2)
 
-    # When two replies take 30 ms, one comes at once, then two more take 30 ms
+    # When two replies take 300 ms, one comes at once, then two more take 300 ms
     # Then the fast one resets the count: misses must come in a row, and the lane still polls for every call
-    assert all(polling_lane("slow", 30) > 0 for _ in range(2))
+    assert all(polling_lane("slow", 300) > 0 for _ in range(2))
     assert polling_lane("fast") > 0
-    assert all(polling_lane("slow", 30) > 0 for _ in range(2))
+    assert all(polling_lane("slow", 300) > 0 for _ in range(2))
 
     # When a third slow reply in a row outlasts the poll
-    assert polling_lane("slow", 30) > 0
+    assert polling_lane("slow", 300) > 0
 
     # Then the next two calls block at once, without polling, and the one after polls again
     assert [polling_lane("fast") for _ in range(2)] == [0, 0]
