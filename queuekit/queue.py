@@ -8,16 +8,17 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import fakeredis
 import redis
 
 from .connection import (Lane, Request, connect, connect_async, describe_client, is_cluster,
                          resolve_url, twin)
-from .errors import QueuekitError, ValidationError, translated
+from .errors import JobNotFound, QueuekitError, ValidationError, translated
 from .events import EventHub
-from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_type, encode_data, now_ms
+from .job import (DAY_MS, DEFAULT_LEASE_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_type, _ms, encode_data,
+                  now_ms)
 from .keys import QUEUES, QueueKeys
 from .scripts import SOURCES, Scripts
 from .testmode import TestMode, test_mode_for
@@ -385,24 +386,32 @@ class Queue:
         except ValueError as exc:
             raise QueuekitError(f"job {job_id} in queue {self.name} is corrupt: {exc}") from None
 
-    def _load(self, job_id: str) -> Job:
-        from .errors import JobNotFound
+    # ---- a job's own reads (the JobStore side of Job.refresh, wait, failed_attempts and logs) -------------------
 
+    @translated
+    def load_job(self, job_id: str) -> Job:
+        """The job with this id; raises JobNotFound if there is none (``get_job`` returns None instead)."""
         job = self.get_job(job_id)
         if job is None:
             raise JobNotFound(f"no job {job_id} in queue {self.name}")
         return job
 
-    def _finished_state(self, job_id: str) -> str | None:
+    @translated
+    def finished_state(self, job_id: str) -> str | None:
+        """"complete" or "failed" once the job has finished, "removed" if it is gone, else None."""
         state = self.client.hget(self.keys.job(job_id), "state")
         if state is None:
             return "removed"
         return state if state in ("complete", "failed") else None
 
-    def _attempt_history(self, job_id: str) -> list[dict[str, Any]]:
+    @translated
+    def attempt_history(self, job_id: str) -> list[dict[str, Any]]:
+        """The job's failed, stalled or interrupted attempts, oldest first (see ``Job.failed_attempts``)."""
         return [json.loads(x) for x in self.client.lrange(self.keys.errs(job_id), 0, -1)]
 
-    def _log_lines(self, job_id: str) -> list[str]:
+    @translated
+    def log_lines(self, job_id: str) -> list[str]:
+        """The job's log lines, oldest first (see ``Job.logs``)."""
         return list(self.client.lrange(self.keys.log(job_id), 0, -1))
 
     @translated
@@ -562,8 +571,6 @@ class Queue:
         (or a timedelta) ago. With neither, remove them all. Returns how many were removed."""
         if state not in ("complete", "failed"):
             raise ValidationError("state", f"only finished jobs can be cleaned: 'complete' or 'failed', got {state!r}")
-        from .job import _ms
-
         keep_n = -1 if keep is None else keep
         if isinstance(keep_n, bool) or not isinstance(keep_n, int) or keep_n < -1:
             raise ValidationError("keep", f"expected an integer of 0 or more, got {keep!r}")
@@ -682,22 +689,30 @@ class Queue:
 
     # ---- processing -------------------------------------------------------------------------------------------
 
+    #: The class ``process`` starts. ``queuekit.worker`` sets it to its ``Worker`` when it is imported (``import
+    #: queuekit`` always does), so the queue never imports the worker module, which imports the queue.
+    worker_class: ClassVar[Callable[..., Worker] | None] = None
+
     def process(self, type: str, handler: Callable[..., Any], concurrency: int = 1, **options: Any) -> Worker:
         """Start processing jobs of ``type`` in the background (Kue's ``queue.process``); returns the Worker."""
-        from .worker import Worker
+        worker_class = Queue.worker_class
+        if worker_class is None:  # only when queuekit.queue was loaded without the package (never by `import queuekit`)
+            raise RuntimeError("no worker class registered: import queuekit (or queuekit.worker) first")
+        return worker_class(self, {type: handler}, concurrency=concurrency, **options).start()
 
-        return Worker(self, {type: handler}, concurrency=concurrency, **options).start()
+    # ---- used by Job while a handler runs (the JobStore side of Job.progress, log and heartbeat) ---------------
 
-    # ---- used by Job while a handler runs ----------------------------------------------------------------------
-
-    def _report_progress(self, job: Job, data: str) -> None:
+    @translated
+    def report_progress(self, job: Job, data: str) -> None:
         """Store and announce ``job``'s percent and ``data``, its progress data as JSON ("" for none)."""
         if job.id is None:
             return
         self.scripts.progress(keys=[self.keys.job(job.id)],
                               args=[job._token, job.percent, data, self.channel, job.id])
 
-    def _append_log(self, job: Job, text: str) -> None:
+    @translated
+    def append_log(self, job: Job, text: str) -> None:
+        """Append ``text`` to ``job``'s log, which keeps its last 1,000 lines."""
         if job.id is None:
             return
         pipe = self.client.pipeline(transaction=False)
@@ -705,10 +720,13 @@ class Queue:
         pipe.ltrim(self.keys.log(job.id), -1000, -1)
         pipe.execute()
 
-    def _heartbeat(self, job: Job, lease_ms: int = 30_000) -> bool:
+    @translated
+    def extend_lease(self, job: Job) -> bool:
+        """Renew ``job``'s lease for ``job.lease_ms`` (``DEFAULT_LEASE_MS`` when unset) from now, if the lease
+        token it holds is still the job's; False when it is not (the lease was lost) or the job holds none."""
         if job.id is None or not job._token:
             return False
-        lease = getattr(job, "_lease_ms", lease_ms)
+        lease = DEFAULT_LEASE_MS if job.lease_ms is None else job.lease_ms
         lost = self.scripts.extend(keys=[self.keys.active, self.keys.job_prefix],
                                    args=[now_ms() + lease, job.id, job._token])
         return not lost
@@ -716,8 +734,6 @@ class Queue:
     # ---- display ----------------------------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        from .connection import describe_client
-
         return f"<Queue {self.name!r} on {describe_client(self.client)}>"
 
     def _repr_html_(self) -> str:
