@@ -8,17 +8,27 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import fakeredis
 import redis
 
-from .connection import (Lane, Request, connect, connect_async, describe_client, is_cluster,
-                         resolve_url, twin)
+from .connection import Lane, Request, connect, connect_async, describe_client, is_cluster, resolve_url, twin
 from .errors import JobNotFound, QueuekitError, ValidationError, translated
 from .events import EventHub
-from .job import (DAY_MS, DEFAULT_LEASE_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_type, _ms, encode_data,
-                  now_ms)
+from .job import (
+    DAY_MS,
+    DEFAULT_LEASE_MS,
+    MAX_DATA_BYTES,
+    Job,
+    JobOptions,
+    JobState,
+    _job_type,
+    _ms,
+    encode_data,
+    now_ms,
+)
 from .keys import QUEUES, QueueKeys
 from .scripts import SOURCES, Scripts
 from .testmode import TestMode, test_mode_for
@@ -65,6 +75,74 @@ def _live_workers(seen: list[Any], descriptions: list[Any]) -> list[dict[str, An
             info["last_seen"] = int(last_seen)
             out.append(info)
     return out
+
+
+@dataclass
+class _Batch:
+    """enqueue.lua's arguments for a batch of jobs (see ``_encode_batch``).
+
+    Jobs sharing a type and options share one option group, sent (and read by Lua) once per batch: ``group_args``
+    holds each group's type index, type, delay, priority and other option fields; ``job_groups`` and ``datas`` the
+    group and the JSON data of each job, in batch order.
+    """
+
+    types: dict[str, int] = field(default_factory=dict)  # job type -> its index among the batch's types
+    groups: dict[Any, int] = field(default_factory=dict)  # the type, or the option fields -> group number (from 1)
+    group_args: list[Any] = field(default_factory=list)
+    job_groups: list[int] = field(default_factory=list)
+    datas: list[str] = field(default_factory=list)
+    custom: bool = False  # a job has a custom id
+
+    def new_group(self, key: Any, fields: dict[str, str] | None, job: Job) -> int:
+        """Open the group of ``job``, whose ``key`` is its type (``fields`` None: default options) or its option
+        fields; returns its number."""
+        g = self.groups[key] = len(self.groups) + 1
+        if fields is None:
+            self.group_args += [self.types.setdefault(key, len(self.types)), key, 0, 0, 0]
+        else:
+            job_type = fields.pop("type")
+            k = self.types.setdefault(job_type, len(self.types))
+            extra = [x for f, v in fields.items() if f != "priority" for x in (f, v)]
+            self.group_args += [k, job_type, job.opts.delay, job.opts.priority, len(extra) // 2, *extra]
+        return g
+
+    def per_job_args(self, jobs: list[Job]) -> tuple[int, list[Any]]:
+        """How many arguments each job takes, and all of them: (group, custom id, data) each, or the data alone for
+        the usual batch of one group and counter ids only."""
+        if not self.custom and len(self.groups) <= 1:
+            return 1, self.datas
+        return 3, [x for job, g, data in zip(jobs, self.job_groups, self.datas) for x in (g, job.custom_id or "", data)]
+
+
+def _encode_batch(jobs: list[Job], limit: int) -> _Batch:
+    """Validate and serialize every job of a batch (ValidationError naming ``jobs[n]``), grouped by type and options."""
+    batch = _Batch()
+    checked: set[str] = set()  # job types already validated in this batch
+    for n, job in enumerate(jobs):
+        fields: dict[str, str] | None
+        try:
+            if job.has_default_options():
+                # the usual batch: no option fields to build, and the type alone names the group
+                job_type = job.type
+                if job_type.__class__ is not str or job_type not in checked:
+                    checked.add(_job_type(job_type))
+                data = encode_data(job.data, limit)
+                key: Any = job_type
+                fields = None
+            else:
+                fields = job.to_dict(limit)
+                data = fields.pop("data")
+                key = tuple(fields.items())
+        except ValidationError as exc:
+            raise ValidationError(f"jobs[{n}].{exc.field}", exc.reason) from None
+        g = batch.groups.get(key)
+        if g is None:
+            g = batch.new_group(key, fields, job)
+        if job.custom_id:
+            batch.custom = True
+        batch.job_groups.append(g)
+        batch.datas.append(data)
+    return batch
 
 
 class Queue:
@@ -235,99 +313,73 @@ class Queue:
         return job
 
     def _enqueue(self, jobs: list[Job]) -> list[Job]:
+        """Store ``jobs``, validated and serialized first (nothing is written unless every job is valid), in one
+        round trip: add.lua for one job, enqueue.lua for a batch. Fills in each job's id, state and created_at."""
         if not jobs:
             return []
-        # validate and serialize everything first: nothing is written unless every job is valid
-        limit = self.max_data_bytes
         now = now_ms()
-        single = len(jobs) == 1
-        if single:
-            job = jobs[0]
-            fields = job.to_dict(limit)
-            job_type, data = fields.pop("type"), fields.pop("data")
-            args = [now, data]  # after the channel and the type, which add.lua takes first
-            if fields or job.custom_id:  # a custom id or options other than the defaults (see add.lua)
-                args += [job.custom_id or "", job.opts.delay, job.opts.priority]
-                for item in fields.items():
-                    args += item
-            reply = self._add(job_type, args)
-            if reply.__class__ is str:  # the id alone: stored in line (else [id, state] or [id, "", "active"])
-                reply = [reply, ""]
-        else:
-            keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix]  # then each type's lines
-            types: dict[str, int] = {}
-            groups: dict[Any, int] = {}
-            group_args: list[Any] = []
-            job_groups: list[int] = []
-            datas: list[Any] = []
-            checked: set[str] = set()  # job types already validated in this batch
-            custom = False
-            for n, job in enumerate(jobs):
-                try:
-                    if job.has_default_options():
-                        # the usual batch: no option fields to build, and the type alone names the group
-                        job_type = job.type
-                        if job_type.__class__ is not str or job_type not in checked:
-                            checked.add(_job_type(job_type))
-                        data = encode_data(job.data, limit)
-                        key: Any = job_type
-                        fields = None
-                    else:
-                        fields = job.to_dict(limit)
-                        data = fields.pop("data")
-                        key = tuple(fields.items())
-                except ValidationError as exc:
-                    raise ValidationError(f"jobs[{n}].{exc.field}", exc.reason) from None
-                # jobs sharing type and options share one option group: sent (and read by Lua) once per batch
-                g = groups.get(key)
-                if g is None:
-                    g = groups[key] = len(groups) + 1
-                    if fields is None:
-                        group_args += [types.setdefault(key, len(types)), key, 0, 0, 0]
-                    else:
-                        job_type = fields.pop("type")
-                        k = types.setdefault(job_type, len(types))
-                        extra = [x for f, v in fields.items() if f != "priority" for x in (f, v)]
-                        group_args += [k, job_type, job.opts.delay, job.opts.priority, len(extra) // 2, *extra]
-                if job.custom_id:
-                    custom = True
-                job_groups.append(g)
-                datas.append(data)
-            for t in types:
-                keys += self.keys.lines(t)
-            # one group and counter ids only (the usual batch): each job travels as its data alone
-            per_job = 3 if custom or len(groups) > 1 else 1
-            if per_job == 3:
-                datas = [x for job, g, data in zip(jobs, job_groups, datas) for x in (g, job.custom_id or "", data)]
-            reply = self._run("enqueue", keys, [now, self.channel, len(groups), per_job, *group_args, *datas])
-            # the reply names the first counter id and the duplicates: every other id follows from the batch order
-            next_id = int(reply[0])
-            existing = {int(reply[n]) - 1: reply[n + 1] for n in range(1, len(reply), 2)}
+        if len(jobs) == 1:
+            reply = self._enqueue_one(jobs[0], now)
+            self._register_queue()
+            # the reply is [id, state] (state "" when stored in line), or [id, "", "active"]
+            self._settle(jobs[0], now, reply[0], reply[1], len(reply) > 2)
+            return jobs
+        next_id, existing = self._enqueue_many(jobs, now)
         self._register_queue()
         for n, job in enumerate(jobs):
-            job.created_at = now
-            if single:
-                job.id, state = reply[0], reply[1]
+            if job.custom_id:
+                job_id = job.custom_id
             else:
-                state = existing.get(n, "")
-                if job.custom_id:
-                    job.id = job.custom_id
-                else:
-                    job.id = str(next_id)
-                    next_id += 1
-            job.duplicate = bool(state)
-            if state:
-                job.state = JobState(state) if state in STATES else None
-                logger.info("job %s already exists in queue %s; nothing stored", job.id, self.name)
-            elif single and len(reply) > 2:
-                job.state = JobState.ACTIVE  # handed straight to an idle worker (see add.lua)
-            else:
-                job.state = JobState.DELAYED if job.opts.delay else JobState.INACTIVE
-            if job._listeners:
-                for event, listener in job._listeners:
-                    self.events.on_job(job.id, event, listener)
-                job._listeners.clear()
+                job_id = str(next_id)
+                next_id += 1
+            self._settle(job, now, job_id, existing.get(n, ""), False)
         return jobs
+
+    def _enqueue_one(self, job: Job, now: int) -> list[Any]:
+        """Run add.lua for ``job``; returns its reply as ``[id, state, ...]`` (see ``_enqueue``)."""
+        fields = job.to_dict(self.max_data_bytes)
+        job_type, data = fields.pop("type"), fields.pop("data")
+        args = [now, data]  # after the channel and the type, which add.lua takes first
+        if fields or job.custom_id:  # a custom id or options other than the defaults (see add.lua)
+            args += [job.custom_id or "", job.opts.delay, job.opts.priority]
+            for item in fields.items():
+                args += item
+        reply = self._add(job_type, args)
+        if reply.__class__ is str:  # the id alone: stored in line (else [id, state] or [id, "", "active"])
+            return [reply, ""]
+        return cast("list[Any]", reply)
+
+    def _enqueue_many(self, jobs: list[Job], now: int) -> tuple[int, dict[int, str]]:
+        """Run enqueue.lua for ``jobs``; returns the first counter id given and ``{index: state}`` of the jobs that
+        already existed (by custom id)."""
+        batch = _encode_batch(jobs, self.max_data_bytes)
+        keys = [self.keys.id, self.keys.seq, self.keys.types, self.keys.job_prefix]  # then each type's lines
+        for t in batch.types:
+            keys += self.keys.lines(t)
+        groups, group_args = batch.groups, batch.group_args
+        per_job, datas = batch.per_job_args(jobs)
+        reply = self._run("enqueue", keys, [now, self.channel, len(groups), per_job, *group_args, *datas])
+        # the reply names the first counter id and the duplicates: every other id follows from the batch order
+        return int(reply[0]), {int(reply[n]) - 1: reply[n + 1] for n in range(1, len(reply), 2)}
+
+    def _settle(self, job: Job, now: int, job_id: str, state: str, handed_over: bool) -> None:
+        """Record on ``job`` what storing it did: its id, and ``state`` when it already existed ("" when it was
+        stored now: then in line, delayed, or active when ``handed_over`` to an idle worker, see add.lua); then
+        subscribe the listeners it was given before it had an id."""
+        job.created_at = now
+        job.id = job_id
+        job.duplicate = bool(state)
+        if state:
+            job.state = JobState(state) if state in STATES else None
+            logger.info("job %s already exists in queue %s; nothing stored", job.id, self.name)
+        elif handed_over:
+            job.state = JobState.ACTIVE  # handed straight to an idle worker (see add.lua)
+        else:
+            job.state = JobState.DELAYED if job.opts.delay else JobState.INACTIVE
+        if job._listeners:
+            for event, listener in job._listeners:
+                self.events.on_job(job.id, event, listener)
+            job._listeners.clear()
 
     def _run(self, script: str, keys: list[str], args: list[Any]) -> Any:
         """Run one of the adding scripts: one round trip, on the connection kept for adding jobs where there is
