@@ -38,9 +38,14 @@ def now_ms() -> int:
 
 
 def _compact_json() -> Callable[[Any], str]:
-    """``json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)``, with the standard
-    library's C encoder built once: dumps() with options builds a new encoder on every call, which costs more
-    than encoding a small job. (No check for a container holding itself: that ends in RecursionError.)"""
+    """A function giving the text of ``json.dumps(value, separators=(",", ":"), ensure_ascii=False,
+    allow_nan=False)``, with the standard library's C encoder built once rather than on every call as ``dumps`` with
+    options does (a cost that is larger than encoding a small job's data, paid once per job of a bulk add).
+
+    The trade-off: it relies on ``json.encoder.c_make_encoder``, a name the standard library does not document (the
+    public ``JSONEncoder.encode`` is used where it is missing), and it does not check for a container holding
+    itself, which ends in RecursionError instead of ValueError (``encode_data`` reports both alike).
+    tests/test_job_json.py checks the text is ``json.dumps``'s."""
     encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # a Python without the C accelerator

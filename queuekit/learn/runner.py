@@ -32,7 +32,7 @@ EXERCISE_ROOT_ENV = "EXERCISE_ROOT"
 
 def _pytest_command(grader: Path, stop_first: bool) -> list[str]:
     # Plugins are named, not discovered (PYTEST_DISABLE_PLUGIN_AUTOLOAD below): importing every installed plugin
-    # (hypothesis, benchmark, anyio...) cost seconds per grading run and graders need none of them.
+    # (hypothesis, benchmark, anyio...) would slow the start of every grading run, and graders need none of them.
     cmd = [sys.executable, "-m", "pytest", str(grader), "-p", "queuekit.learn.pytest_plugin", "-p", "queuekit.testing",
            "-p", "pytest_timeout", "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=",
            "-o", "console_output_style=classic"]
