@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .queue import Queue
     from .worker import Worker
 
-__all__ = ["queue_html", "job_html", "worker_html", "watch"]
+__all__ = ["job_html", "queue_html", "watch", "worker_html"]
 
 #: the course's views that lived here until issue 20, now in queuekit.learn.views (still found here, deprecated)
 _MOVED = frozenset({"Table", "Cell", "results_table", "timeline", "throughput"})
@@ -104,21 +104,27 @@ def watch(queue: Queue, interval: float = 0.5, duration: float | None = None,
     Stops after ``duration`` seconds, or (``until_idle``) once nothing is waiting, delayed or running. Returns the
     last counts. Outside a notebook it simply waits and returns the counts.
     """
-    try:
-        from IPython.display import HTML, display
-    except ImportError:  # pragma: no cover - IPython ships with the notebooks extra
-        display = None  # type: ignore[assignment]
-    handle = display(HTML(queue_html(queue)), display_id=True) if display is not None else None
+    shown = _ipython_display()
+    handle = shown.display(shown.HTML(queue_html(queue)), display_id=True) if shown is not None else None
     start = time.monotonic()
     while True:
         counts = queue.counts()
         if handle is not None:
-            handle.update(HTML(queue_html(queue)))
+            handle.update(shown.HTML(queue_html(queue)))
         busy = counts["inactive"] + counts["active"] + counts["delayed"]
         if (until_idle and busy == 0) or (duration is not None and time.monotonic() - start >= duration):
             return counts
         time.sleep(interval)
 
+
+
+def _ipython_display() -> Any:
+    """The module ``IPython.display`` (untyped, hence Any), or None outside IPython."""
+    try:
+        import IPython.display
+    except ImportError:  # pragma: no cover - IPython ships with the notebooks extra
+        return None
+    return IPython.display
 
 def __getattr__(name: str) -> Any:
     """``queuekit.display.results_table`` (and Table, Cell, timeline, throughput) still work, with a

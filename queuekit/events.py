@@ -16,7 +16,7 @@ import redis
 
 from .pubsub import Subscriber
 
-__all__ = ["JOB_EVENTS", "QUEUE_EVENTS", "FINAL_EVENTS", "EventHub"]
+__all__ = ["FINAL_EVENTS", "JOB_EVENTS", "QUEUE_EVENTS", "EventHub"]
 
 logger = logging.getLogger(__name__)
 

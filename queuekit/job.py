@@ -18,8 +18,18 @@ from .errors import JobFailed, ValidationError, WaitTimeout, translated
 if TYPE_CHECKING:
     from .events import EventHub
 
-__all__ = ["JobState", "JobOptions", "Job", "JobStore", "PRIORITIES", "MAX_DATA_BYTES", "DEFAULT_LEASE_MS",
-           "backoff_delay", "now_ms", "to_json"]
+__all__ = [
+    "DEFAULT_LEASE_MS",
+    "MAX_DATA_BYTES",
+    "PRIORITIES",
+    "Job",
+    "JobOptions",
+    "JobState",
+    "JobStore",
+    "backoff_delay",
+    "now_ms",
+    "to_json",
+]
 
 #: Kue's named priorities; lower runs first.
 PRIORITIES: dict[str, int] = {"low": 10, "normal": 0, "medium": -5, "high": -10, "critical": -15}
@@ -291,7 +301,7 @@ def backoff_delay(spec: Mapping[str, Any] | None, failures: int,
         if jitter:
             value = value * (1 - jitter * random.random())
         return int(value)
-    if kind in custom:
+    if isinstance(kind, str) and kind in custom:
         return max(0, int(custom[kind](failures, delay)))
     return delay
 

@@ -215,7 +215,7 @@ class Queue:
         """This process's event hub for the queue (shared by every Queue object of the same name and server)."""
         kw = self.client.get_connection_kwargs()
         server = kw.get("server") if isinstance(self.client, fakeredis.FakeRedis) else None
-        where = id(server) if server is not None else (kw.get("host"), kw.get("port"), kw.get("db"), kw.get("path"))
+        where: Any = id(server) if server is not None else (kw.get("host"), kw.get("port"), kw.get("db"), kw.get("path"))
         if is_cluster(self.client):
             where = describe_client(self.client)
         with _hubs_lock:
@@ -428,7 +428,7 @@ class Queue:
     def get_job(self, job_id: str | int) -> Job | None:
         """The job with this id, or None if there is none."""
         job_id = str(job_id)
-        fields = self.client.hgetall(self.keys.job(job_id))
+        fields = cast("dict[str, str]", self.client.hgetall(self.keys.job(job_id)))  # a decoding client
         if not fields:
             return None
         return self._from_fields(job_id, fields)
@@ -465,12 +465,12 @@ class Queue:
     @translated
     def log_lines(self, job_id: str) -> list[str]:
         """The job's log lines, oldest first (see ``Job.logs``)."""
-        return list(self.client.lrange(self.keys.log(job_id), 0, -1))
+        return cast("list[str]", self.client.lrange(self.keys.log(job_id), 0, -1))
 
     @translated
     def types(self) -> list[str]:
         """Every job type this queue has seen."""
-        return sorted(self.client.smembers(self.keys.types))
+        return sorted(cast("set[str]", self.client.smembers(self.keys.types)))
 
     @translated
     def counts(self, type: str | None = None) -> dict[str, int]:
@@ -562,7 +562,7 @@ class Queue:
         """A page of the members of the zsets ``lines`` taken together, ordered as ``_ids`` says."""
         stop = -1 if count is None else start + count - 1
         if len(lines) == 1:
-            return list(self.client.zrange(lines[0], start, stop, desc=desc))
+            return cast("list[str]", self.client.zrange(lines[0], start, stop, desc=desc))
         pipe = self.client.pipeline(transaction=False)
         for key in lines:
             pipe.zrange(key, 0, stop, desc=desc, withscores=True)

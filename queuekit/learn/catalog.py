@@ -13,7 +13,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["Exercise", "Catalog", "CatalogError", "find_root", "load_catalog", "ROOT_ENV"]
+__all__ = ["ROOT_ENV", "Catalog", "CatalogError", "Exercise", "find_root", "load_catalog"]
 
 #: Environment variable naming the project root (the folder holding ``exercises/info.toml``).
 ROOT_ENV = "QUEUEKIT_LEARN_ROOT"
@@ -87,7 +87,8 @@ class Catalog:
             return matches[0]
         known = ", ".join(ex.name for ex in self.exercises)
         if matches:
-            raise KeyError(f"'{name}' matches several exercises ({', '.join(m.name for m in matches)}); be more precise")
+            several = ", ".join(m.name for m in matches)
+            raise KeyError(f"'{name}' matches several exercises ({several}); be more precise")
         raise KeyError(f"no exercise called '{name}'. Known exercises: {known}")
 
     def index(self, name: str) -> int:

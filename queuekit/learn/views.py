@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self from Python 3.11
+
     from queuekit import Job
 
     from .results import ExerciseResult
@@ -72,7 +74,7 @@ class Cell(str):
 
     color: str = ""
 
-    def __new__(cls, text: Any, color: str = "") -> Cell:
+    def __new__(cls, text: Any, color: str = "") -> Self:
         obj = super().__new__(cls, str(text))
         obj.color = color
         return obj
@@ -164,7 +166,7 @@ def throughput(source: Any, *, bucket: float | None = None, ax: Any = None, titl
     if not jobs:
         ax.set_title(f"{title}: no finished jobs yet")
         return _result(fig, ax)
-    ends = sorted(((j.finished_at or 0) for j in jobs))
+    ends = sorted((j.finished_at or 0) for j in jobs)
     origin = min(j.started_at or 0 for j in jobs)
     span = max(0.001, (ends[-1] - origin) / 1000)
     size = bucket if bucket else max(0.01, span / 20)
