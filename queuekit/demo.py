@@ -41,7 +41,7 @@ def run(url: str | None = None) -> int:
     for job in jobs:
         try:
             job.wait(timeout=30)
-        except Exception:  # the doomed job: reported through its events
+        except Exception:  # noqa: BLE001, S110 - the doomed job fails on purpose: reported through its events
             pass
         _print_waiting(events, timeout=0.05)
     worker.stop(timeout=10)

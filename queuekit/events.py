@@ -16,7 +16,7 @@ import redis
 
 from .pubsub import Subscriber
 
-__all__ = ["JOB_EVENTS", "QUEUE_EVENTS", "FINAL_EVENTS", "EventHub"]
+__all__ = ["FINAL_EVENTS", "JOB_EVENTS", "QUEUE_EVENTS", "EventHub"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class EventHub:
         with self._lock:
             self._job[job_id].append((event, listener))
             missed = [(e, a) for (i, e, a) in self._recent if i == job_id and e == event]
-        for e, args in missed:
+        for _event, args in missed:
             self._call(listener, args)
 
     def on_queue(self, event: str, listener: Callable[..., Any]) -> None:

@@ -11,14 +11,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import JobFailed, ValidationError, WaitTimeout, translated
 
 if TYPE_CHECKING:
-    from .queue import Queue
+    from .events import EventHub
 
-__all__ = ["JobState", "JobOptions", "Job", "PRIORITIES", "MAX_DATA_BYTES", "backoff_delay", "now_ms", "to_json"]
+__all__ = [
+    "DEFAULT_LEASE_MS",
+    "MAX_DATA_BYTES",
+    "PRIORITIES",
+    "Job",
+    "JobOptions",
+    "JobState",
+    "JobStore",
+    "backoff_delay",
+    "now_ms",
+    "to_json",
+]
 
 #: Kue's named priorities; lower runs first.
 PRIORITIES: dict[str, int] = {"low": 10, "normal": 0, "medium": -5, "high": -10, "critical": -15}
@@ -28,6 +39,8 @@ MAX_DATA_BYTES = 512 * 1024
 MAX_TYPE = 200
 MAX_ID = 128
 DAY_MS = 24 * 3600 * 1000
+#: The lease a heartbeat renews when the job does not say its own (``Job.lease_ms``): a worker's default lease.
+DEFAULT_LEASE_MS = 30_000
 
 
 def now_ms() -> int:
@@ -35,9 +48,14 @@ def now_ms() -> int:
 
 
 def _compact_json() -> Callable[[Any], str]:
-    """``json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)``, with the standard
-    library's C encoder built once: dumps() with options builds a new encoder on every call, which costs more
-    than encoding a small job. (No check for a container holding itself: that ends in RecursionError.)"""
+    """A function giving the text of ``json.dumps(value, separators=(",", ":"), ensure_ascii=False,
+    allow_nan=False)``, with the standard library's C encoder built once rather than on every call as ``dumps`` with
+    options does (a cost that is larger than encoding a small job's data, paid once per job of a bulk add).
+
+    The trade-off: it relies on ``json.encoder.c_make_encoder``, a name the standard library does not document (the
+    public ``JSONEncoder.encode`` is used where it is missing), and it does not check for a container holding
+    itself, which ends in RecursionError instead of ValueError (``encode_data`` reports both alike).
+    tests/test_job_json.py checks the text is ``json.dumps``'s."""
     encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # a Python without the C accelerator
@@ -283,7 +301,7 @@ def backoff_delay(spec: Mapping[str, Any] | None, failures: int,
         if jitter:
             value = value * (1 - jitter * random.random())
         return int(value)
-    if kind in custom:
+    if isinstance(kind, str) and kind in custom:
         return max(0, int(custom[kind](failures, delay)))
     return delay
 
@@ -332,6 +350,52 @@ class JobOptions:
                    delay=_delay(delay), remove_on_complete=remove_on_complete)
 
 
+class JobStore(Protocol):
+    """What a :class:`Job` needs of the queue it belongs to: ``queuekit.Queue`` is the store, and the job knows it
+    only through these members (so ``job`` does not import ``queue``).
+
+    The producer's side is ``save``, ``remove`` and ``retry``; the handler's side (while it runs) is
+    ``report_progress``, ``append_log`` and ``extend_lease``; a job's own reads are ``load_job``, ``finished_state``,
+    ``attempt_history`` and ``log_lines``. ``_where`` is the hook ``errors.translated`` calls on every object whose
+    errors it translates (Queue, Job, Worker): it names the server without its password.
+    """
+
+    @property
+    def max_data_bytes(self) -> int: ...
+
+    @property
+    def backoffs(self) -> Mapping[str, Callable[[int, int], float]]: ...
+
+    @property
+    def events(self) -> EventHub: ...
+
+    def save(self, job: Job) -> Job: ...
+
+    def remove(self, job_id: str | int) -> bool: ...
+
+    def retry(self, job_id: str | int) -> int: ...
+
+    def report_progress(self, job: Job, data: str) -> None: ...
+
+    def append_log(self, job: Job, text: str) -> None: ...
+
+    def extend_lease(self, job: Job) -> bool: ...
+
+    def load_job(self, job_id: str) -> Job: ...
+
+    def finished_state(self, job_id: str) -> str | None: ...
+
+    def attempt_history(self, job_id: str) -> list[dict[str, Any]]: ...
+
+    def log_lines(self, job_id: str) -> list[str]: ...
+
+    def _where(self) -> str: ...
+
+
+#: fields of a Job that describe this process's handle, not the stored job: ``refresh`` leaves them as they are
+_LOCAL_FIELDS = frozenset({"lease_ms"})
+
+
 @dataclass(eq=False)
 class Job:
     """A unit of work: a ``type`` naming its handler and JSON ``data``.
@@ -345,6 +409,9 @@ class Job:
     Fields filled from Redis: ``id`` (str), ``state``, ``percent`` (0-100) and ``progress_data``, ``result``,
     ``error`` (last error message), ``attempts_made`` (runs started, stalls included), ``failures``, ``stalls``,
     ``created_at``/``started_at``/``finished_at`` (ms since the epoch), ``worker`` (id of the last worker).
+
+    Set in this process only, never stored: ``lease_ms``, the lease of the worker running the job (what
+    ``heartbeat`` renews; None outside a worker, where a heartbeat renews ``DEFAULT_LEASE_MS``).
     """
 
     type: str
@@ -366,9 +433,10 @@ class Job:
     custom_id: str | None = None
     #: True when ``save``/``add`` found an existing job with the same custom id (nothing new was stored)
     duplicate: bool = False
-    _queue: Queue | None = field(default=None, repr=False)
+    _queue: JobStore | None = field(default=None, repr=False)
     _token: str = field(default="", repr=False)
     _listeners: list[tuple[str, Callable[..., Any]]] = field(default_factory=list, repr=False)
+    lease_ms: int | None = field(default=None, repr=False, compare=False)
 
     # ---- Kue-style fluent setters (producer side) ------------------------------------------------------------
 
@@ -438,28 +506,29 @@ class Job:
         encoded = "" if data is None else encode_data(data, queue.max_data_bytes, "progress_data")
         self.percent = max(0, min(100, math.floor(done * 100 / total)))
         self.progress_data = data
-        queue._report_progress(self, encoded)
+        queue.report_progress(self, encoded)
         return self
 
     @translated
     def log(self, message: str, *args: Any) -> Job:
         """Append a line to the job's log (``%`` formatting with ``args``, like logging)."""
         text = _check_text(str(message) % args if args else str(message), "log")
-        self._require_queue()._append_log(self, text)
+        self._require_queue().append_log(self, text)
         return self
 
     @translated
     def heartbeat(self) -> bool:
         """Renew this job's lease now (for long CPU-bound handlers); False if the lease was already lost."""
-        return self._require_queue()._heartbeat(self)
+        return self._require_queue().extend_lease(self)
 
     # ---- reading and managing ------------------------------------------------------------------------------
 
     @translated
     def refresh(self) -> Job:
         """Reload every field from Redis; raises JobNotFound if the job is gone."""
-        fresh = self._require_queue()._load(self._require_id())
-        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if not k.startswith("_")})
+        fresh = self._require_queue().load_job(self._require_id())
+        self.__dict__.update({k: v for k, v in fresh.__dict__.items()
+                              if not k.startswith("_") and k not in _LOCAL_FIELDS})
         return self
 
     @translated
@@ -467,7 +536,7 @@ class Job:
         """Block until the job finishes; return its result, or raise JobFailed / WaitTimeout (seconds)."""
         queue = self._require_queue()
         job_id = self._require_id()
-        done = queue.events.wait_finished(job_id, timeout, lambda: queue._finished_state(job_id))
+        done = queue.events.wait_finished(job_id, timeout, lambda: queue.finished_state(job_id))
         if done is None:
             raise WaitTimeout(f"job {job_id} not finished after {timeout} s")
         self.refresh() if done != "removed" else None
@@ -479,13 +548,13 @@ class Job:
     @translated
     def failed_attempts(self) -> list[dict[str, Any]]:
         """Every failed, stalled or interrupted attempt: attempt, kind, error, traceback, at (ms)."""
-        return self._require_queue()._attempt_history(self._require_id())
+        return self._require_queue().attempt_history(self._require_id())
 
     @property
     @translated
     def logs(self) -> list[str]:
         """The job's log lines."""
-        return self._require_queue()._log_lines(self._require_id())
+        return self._require_queue().log_lines(self._require_id())
 
     @translated
     def remove(self) -> bool:
@@ -524,7 +593,7 @@ class Job:
         return out
 
     @classmethod
-    def from_dict(cls, job_id: str, fields: Mapping[str, str], queue: Queue | None = None) -> Job:
+    def from_dict(cls, job_id: str, fields: Mapping[str, str], queue: JobStore | None = None) -> Job:
         """Build a Job from its hash fields. Raises ValueError (with the field) for a corrupt hash."""
         if "type" not in fields:
             raise ValueError("field 'type' is missing")
@@ -546,7 +615,7 @@ class Job:
 
     # ---- helpers ---------------------------------------------------------------------------------------------
 
-    def _require_queue(self) -> Queue:
+    def _require_queue(self) -> JobStore:
         if self._queue is None:
             raise RuntimeError("this job is not attached to a queue; create it with queue.create(...)")
         return self._queue

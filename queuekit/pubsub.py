@@ -14,7 +14,7 @@ import redis.asyncio
 from .connection import connect, connect_async, describe_client
 from .errors import translated
 
-__all__ = ["publish", "Subscriber"]
+__all__ = ["Subscriber", "publish"]
 
 logger = logging.getLogger(__name__)
 

@@ -8,18 +8,29 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import fakeredis
 import redis
 
-from .connection import (connect, connect_async, describe_client, is_cluster,
-                         resolve_url, twin)
-from .errors import QueuekitError, ValidationError, translated
-from .events import EventHub
-from .job import DAY_MS, MAX_DATA_BYTES, Job, JobOptions, JobState, _job_type, encode_data, now_ms
-from .keys import QUEUES, QueueKeys
 from . import scripts
+from .connection import connect, connect_async, describe_client, is_cluster, resolve_url, twin
+from .errors import JobNotFound, QueuekitError, ValidationError, translated
+from .events import EventHub
+from .job import (
+    DAY_MS,
+    DEFAULT_LEASE_MS,
+    MAX_DATA_BYTES,
+    Job,
+    JobOptions,
+    JobState,
+    _job_type,
+    _ms,
+    encode_data,
+    now_ms,
+)
+from .keys import QUEUES, QueueKeys
 from .lane import Framed, Lane
 from .testmode import TestMode, test_mode_for
 
@@ -41,10 +52,11 @@ STATES = tuple(s.value for s in JobState)
 def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a bulk add builds and sends its jobs.
 
-    A batch creates tens of thousands of objects that all stay alive (none in a reference cycle); each few hundred
-    new objects would start a collection that scans them again, which costs about a sixth of a 20,000-job
-    add_bulk (bench: 33,000 -> 38,000 jobs/s). Nothing is lost by waiting: the collector runs again right after.
-    Left alone when the program has turned the collector off itself.
+    A batch creates many objects that all stay alive and form no reference cycle; with the collector on, every few
+    hundred new objects start a collection that scans them again, work that grows with the batch and frees nothing.
+    The trade-off: while the add runs, no cycle anywhere in the program is collected; the collector runs again right
+    after, so garbage is only collected later, never lost. Left alone when the program has turned the collector off
+    itself.
     """
     if not gc.isenabled():
         yield
@@ -65,6 +77,74 @@ def _live_workers(seen: list[Any], descriptions: list[Any]) -> list[dict[str, An
             info["last_seen"] = int(last_seen)
             out.append(info)
     return out
+
+
+@dataclass
+class _Batch:
+    """enqueue.lua's arguments for a batch of jobs (see ``_encode_batch``).
+
+    Jobs sharing a type and options share one option group, sent (and read by Lua) once per batch: ``group_args``
+    holds each group's type index, type, delay, priority and other option fields; ``job_groups`` and ``datas`` the
+    group and the JSON data of each job, in batch order.
+    """
+
+    types: dict[str, int] = field(default_factory=dict)  # job type -> its index among the batch's types
+    groups: dict[Any, int] = field(default_factory=dict)  # the type, or the option fields -> group number (from 1)
+    group_args: list[Any] = field(default_factory=list)
+    job_groups: list[int] = field(default_factory=list)
+    datas: list[str] = field(default_factory=list)
+    custom: bool = False  # a job has a custom id
+
+    def new_group(self, key: Any, fields: dict[str, str] | None, job: Job) -> int:
+        """Open the group of ``job``, whose ``key`` is its type (``fields`` None: default options) or its option
+        fields; returns its number."""
+        g = self.groups[key] = len(self.groups) + 1
+        if fields is None:
+            self.group_args += [self.types.setdefault(key, len(self.types)), key, 0, 0, 0]
+        else:
+            job_type = fields.pop("type")
+            k = self.types.setdefault(job_type, len(self.types))
+            extra = [x for f, v in fields.items() if f != "priority" for x in (f, v)]
+            self.group_args += [k, job_type, job.opts.delay, job.opts.priority, len(extra) // 2, *extra]
+        return g
+
+    def per_job_args(self, jobs: list[Job]) -> tuple[int, list[Any]]:
+        """How many arguments each job takes, and all of them: (group, custom id, data) each, or the data alone for
+        the usual batch of one group and counter ids only."""
+        if not self.custom and len(self.groups) <= 1:
+            return 1, self.datas
+        return 3, [x for job, g, data in zip(jobs, self.job_groups, self.datas) for x in (g, job.custom_id or "", data)]
+
+
+def _encode_batch(jobs: list[Job], limit: int) -> _Batch:
+    """Validate and serialize every job of a batch (ValidationError naming ``jobs[n]``), grouped by type and options."""
+    batch = _Batch()
+    checked: set[str] = set()  # job types already validated in this batch
+    for n, job in enumerate(jobs):
+        fields: dict[str, str] | None
+        try:
+            if job.has_default_options():
+                # the usual batch: no option fields to build, and the type alone names the group
+                job_type = job.type
+                if job_type.__class__ is not str or job_type not in checked:
+                    checked.add(_job_type(job_type))
+                data = encode_data(job.data, limit)
+                key: Any = job_type
+                fields = None
+            else:
+                fields = job.to_dict(limit)
+                data = fields.pop("data")
+                key = tuple(fields.items())
+        except ValidationError as exc:
+            raise ValidationError(f"jobs[{n}].{exc.field}", exc.reason) from None
+        g = batch.groups.get(key)
+        if g is None:
+            g = batch.new_group(key, fields, job)
+        if job.custom_id:
+            batch.custom = True
+        batch.job_groups.append(g)
+        batch.datas.append(data)
+    return batch
 
 
 class Queue:
@@ -135,7 +215,8 @@ class Queue:
         """This process's event hub for the queue (shared by every Queue object of the same name and server)."""
         kw = self.client.get_connection_kwargs()
         server = kw.get("server") if isinstance(self.client, fakeredis.FakeRedis) else None
-        where = id(server) if server is not None else (kw.get("host"), kw.get("port"), kw.get("db"), kw.get("path"))
+        where: Any = id(server) if server is not None else (kw.get("host"), kw.get("port"), kw.get("db"),
+                                                            kw.get("path"))
         if is_cluster(self.client):
             where = describe_client(self.client)
         with _hubs_lock:
@@ -234,94 +315,68 @@ class Queue:
         return job
 
     def _enqueue(self, jobs: list[Job]) -> list[Job]:
+        """Store ``jobs``, validated and serialized first (nothing is written unless every job is valid), in one
+        round trip: add.lua for one job, enqueue.lua for a batch. Fills in each job's id, state and created_at."""
         if not jobs:
             return []
-        # validate and serialize everything first: nothing is written unless every job is valid
-        limit = self.max_data_bytes
         now = now_ms()
-        single = len(jobs) == 1
-        if single:
-            job = jobs[0]
-            fields = job.to_dict(limit)
-            job_type, data = fields.pop("type"), fields.pop("data")
-            args = scripts.add_args(now, data, custom_id=job.custom_id or "", delay=job.opts.delay,
-                                    priority=job.opts.priority, fields=list(fields.items()))
-            reply = self._add(job_type, args)
-            if reply.__class__ is str:  # the id alone: stored in line (else [id, state] or [id, "", "active"])
-                reply = [reply, ""]
-        else:
-            types: dict[str, int] = {}
-            groups: dict[Any, int] = {}
-            group_args: list[Any] = []
-            job_groups: list[int] = []
-            datas: list[Any] = []
-            checked: set[str] = set()  # job types already validated in this batch
-            custom = False
-            for n, job in enumerate(jobs):
-                try:
-                    if job.has_default_options():
-                        # the usual batch: no option fields to build, and the type alone names the group
-                        job_type = job.type
-                        if job_type.__class__ is not str or job_type not in checked:
-                            checked.add(_job_type(job_type))
-                        data = encode_data(job.data, limit)
-                        key: Any = job_type
-                        fields = None
-                    else:
-                        fields = job.to_dict(limit)
-                        data = fields.pop("data")
-                        key = tuple(fields.items())
-                except ValidationError as exc:
-                    raise ValidationError(f"jobs[{n}].{exc.field}", exc.reason) from None
-                # jobs sharing type and options share one option group: sent (and read by Lua) once per batch
-                g = groups.get(key)
-                if g is None:
-                    g = groups[key] = len(groups) + 1
-                    if fields is None:
-                        group_args += [types.setdefault(key, len(types)), key, 0, 0, 0]
-                    else:
-                        job_type = fields.pop("type")
-                        k = types.setdefault(job_type, len(types))
-                        extra = [x for f, v in fields.items() if f != "priority" for x in (f, v)]
-                        group_args += [k, job_type, job.opts.delay, job.opts.priority, len(extra) // 2, *extra]
-                if job.custom_id:
-                    custom = True
-                job_groups.append(g)
-                datas.append(data)
-            # one group and counter ids only (the usual batch): each job travels as its data alone
-            per_job = 3 if custom or len(groups) > 1 else 1
-            if per_job == 3:
-                datas = [x for job, g, data in zip(jobs, job_groups, datas) for x in (g, job.custom_id or "", data)]
-            reply = self._run(scripts.enqueue(self.keys, list(types), now, self.channel, len(groups), per_job,
-                                              group_args, datas))
-            # the reply names the first counter id and the duplicates: every other id follows from the batch order
-            next_id = int(reply[0])
-            existing = {int(reply[n]) - 1: reply[n + 1] for n in range(1, len(reply), 2)}
+        if len(jobs) == 1:
+            reply = self._enqueue_one(jobs[0], now)
+            self._register_queue()
+            # the reply is [id, state] (state "" when stored in line), or [id, "", "active"]
+            self._settle(jobs[0], now, reply[0], reply[1], len(reply) > 2)
+            return jobs
+        next_id, existing = self._enqueue_many(jobs, now)
         self._register_queue()
         for n, job in enumerate(jobs):
-            job.created_at = now
-            if single:
-                job.id, state = reply[0], reply[1]
+            if job.custom_id:
+                job_id = job.custom_id
             else:
-                state = existing.get(n, "")
-                if job.custom_id:
-                    job.id = job.custom_id
-                else:
-                    job.id = str(next_id)
-                    next_id += 1
-            job.duplicate = bool(state)
-            if state:
-                job.state = JobState(state) if state in STATES else None
-                logger.info("job %s already exists in queue %s; nothing stored", job.id, self.name)
-            elif single and len(reply) > 2:
-                job.state = JobState.ACTIVE  # handed straight to an idle worker (see add.lua)
-            else:
-                job.state = JobState.DELAYED if job.opts.delay else JobState.INACTIVE
-            if job._listeners:
-                for event, listener in job._listeners:
-                    self.events.on_job(job.id, event, listener)
-                job._listeners.clear()
+                job_id = str(next_id)
+                next_id += 1
+            self._settle(job, now, job_id, existing.get(n, ""), False)
         return jobs
+
+    def _enqueue_one(self, job: Job, now: int) -> list[Any]:
+        """Run add.lua for ``job``; returns its reply as ``[id, state, ...]`` (see ``_enqueue``)."""
+        fields = job.to_dict(self.max_data_bytes)
+        job_type, data = fields.pop("type"), fields.pop("data")
+        args = scripts.add_args(now, data, custom_id=job.custom_id or "", delay=job.opts.delay,
+                                priority=job.opts.priority, fields=list(fields.items()))
+        reply = self._add(job_type, args)
+        if reply.__class__ is str:  # the id alone: stored in line (else [id, state] or [id, "", "active"])
+            return [reply, ""]
+        return cast("list[Any]", reply)
+
+    def _enqueue_many(self, jobs: list[Job], now: int) -> tuple[int, dict[int, str]]:
+        """Run enqueue.lua for ``jobs``; returns the first counter id given and ``{index: state}`` of the jobs that
+        already existed (by custom id)."""
+        batch = _encode_batch(jobs, self.max_data_bytes)
+        groups, group_args = batch.groups, batch.group_args
+        per_job, datas = batch.per_job_args(jobs)
+        reply = self._run(scripts.enqueue(self.keys, list(batch.types), now, self.channel, len(groups), per_job,
+                                          group_args, datas))
+        # the reply names the first counter id and the duplicates: every other id follows from the batch order
+        return int(reply[0]), {int(reply[n]) - 1: reply[n + 1] for n in range(1, len(reply), 2)}
+
+    def _settle(self, job: Job, now: int, job_id: str, state: str, handed_over: bool) -> None:
+        """Record on ``job`` what storing it did: its id, and ``state`` when it already existed ("" when it was
+        stored now: then in line, delayed, or active when ``handed_over`` to an idle worker, see add.lua); then
+        subscribe the listeners it was given before it had an id."""
+        job.created_at = now
+        job.id = job_id
+        job.duplicate = bool(state)
+        if state:
+            job.state = JobState(state) if state in STATES else None
+            logger.info("job %s already exists in queue %s; nothing stored", job.id, self.name)
+        elif handed_over:
+            job.state = JobState.ACTIVE  # handed straight to an idle worker (see add.lua)
+        else:
+            job.state = JobState.DELAYED if job.opts.delay else JobState.INACTIVE
+        if job._listeners:
+            for event, listener in job._listeners:
+                self.events.on_job(job.id, event, listener)
+            job._listeners.clear()
 
     def _run(self, call: scripts.Call) -> Any:
         """Run one of the adding scripts: one round trip, on the connection kept for adding jobs where there is
@@ -366,7 +421,7 @@ class Queue:
     def get_job(self, job_id: str | int) -> Job | None:
         """The job with this id, or None if there is none."""
         job_id = str(job_id)
-        fields = self.client.hgetall(self.keys.job(job_id))
+        fields = cast("dict[str, str]", self.client.hgetall(self.keys.job(job_id)))  # a decoding client
         if not fields:
             return None
         return self._from_fields(job_id, fields)
@@ -377,30 +432,38 @@ class Queue:
         except ValueError as exc:
             raise QueuekitError(f"job {job_id} in queue {self.name} is corrupt: {exc}") from None
 
-    def _load(self, job_id: str) -> Job:
-        from .errors import JobNotFound
+    # ---- a job's own reads (the JobStore side of Job.refresh, wait, failed_attempts and logs) -------------------
 
+    @translated
+    def load_job(self, job_id: str) -> Job:
+        """The job with this id; raises JobNotFound if there is none (``get_job`` returns None instead)."""
         job = self.get_job(job_id)
         if job is None:
             raise JobNotFound(f"no job {job_id} in queue {self.name}")
         return job
 
-    def _finished_state(self, job_id: str) -> str | None:
+    @translated
+    def finished_state(self, job_id: str) -> str | None:
+        """"complete" or "failed" once the job has finished, "removed" if it is gone, else None."""
         state = self.client.hget(self.keys.job(job_id), "state")
         if state is None:
             return "removed"
         return state if state in ("complete", "failed") else None
 
-    def _attempt_history(self, job_id: str) -> list[dict[str, Any]]:
+    @translated
+    def attempt_history(self, job_id: str) -> list[dict[str, Any]]:
+        """The job's failed, stalled or interrupted attempts, oldest first (see ``Job.failed_attempts``)."""
         return [json.loads(x) for x in self.client.lrange(self.keys.errs(job_id), 0, -1)]
 
-    def _log_lines(self, job_id: str) -> list[str]:
-        return list(self.client.lrange(self.keys.log(job_id), 0, -1))
+    @translated
+    def log_lines(self, job_id: str) -> list[str]:
+        """The job's log lines, oldest first (see ``Job.logs``)."""
+        return cast("list[str]", self.client.lrange(self.keys.log(job_id), 0, -1))
 
     @translated
     def types(self) -> list[str]:
         """Every job type this queue has seen."""
-        return sorted(self.client.smembers(self.keys.types))
+        return sorted(cast("set[str]", self.client.smembers(self.keys.types)))
 
     @translated
     def counts(self, type: str | None = None) -> dict[str, int]:
@@ -492,7 +555,7 @@ class Queue:
         """A page of the members of the zsets ``lines`` taken together, ordered as ``_ids`` says."""
         stop = -1 if count is None else start + count - 1
         if len(lines) == 1:
-            return list(self.client.zrange(lines[0], start, stop, desc=desc))
+            return cast("list[str]", self.client.zrange(lines[0], start, stop, desc=desc))
         pipe = self.client.pipeline(transaction=False)
         for key in lines:
             pipe.zrange(key, 0, stop, desc=desc, withscores=True)
@@ -553,8 +616,6 @@ class Queue:
         (or a timedelta) ago. With neither, remove them all. Returns how many were removed."""
         if state not in ("complete", "failed"):
             raise ValidationError("state", f"only finished jobs can be cleaned: 'complete' or 'failed', got {state!r}")
-        from .job import _ms
-
         keep_n = -1 if keep is None else keep
         if isinstance(keep_n, bool) or not isinstance(keep_n, int) or keep_n < -1:
             raise ValidationError("keep", f"expected an integer of 0 or more, got {keep!r}")
@@ -672,21 +733,29 @@ class Queue:
 
     # ---- processing -------------------------------------------------------------------------------------------
 
+    #: The class ``process`` starts. ``queuekit.worker`` sets it to its ``Worker`` when it is imported (``import
+    #: queuekit`` always does), so the queue never imports the worker module, which imports the queue.
+    worker_class: ClassVar[Callable[..., Worker] | None] = None
+
     def process(self, type: str, handler: Callable[..., Any], concurrency: int = 1, **options: Any) -> Worker:
         """Start processing jobs of ``type`` in the background (Kue's ``queue.process``); returns the Worker."""
-        from .worker import Worker
+        worker_class = Queue.worker_class
+        if worker_class is None:  # only when queuekit.queue was loaded without the package (never by `import queuekit`)
+            raise RuntimeError("no worker class registered: import queuekit (or queuekit.worker) first")
+        return worker_class(self, {type: handler}, concurrency=concurrency, **options).start()
 
-        return Worker(self, {type: handler}, concurrency=concurrency, **options).start()
+    # ---- used by Job while a handler runs (the JobStore side of Job.progress, log and heartbeat) ---------------
 
-    # ---- used by Job while a handler runs ----------------------------------------------------------------------
-
-    def _report_progress(self, job: Job, data: str) -> None:
+    @translated
+    def report_progress(self, job: Job, data: str) -> None:
         """Store and announce ``job``'s percent and ``data``, its progress data as JSON ("" for none)."""
         if job.id is None:
             return
         scripts.run(self.client, scripts.progress(self.keys, job.id, job._token, job.percent, data, self.channel))
 
-    def _append_log(self, job: Job, text: str) -> None:
+    @translated
+    def append_log(self, job: Job, text: str) -> None:
+        """Append ``text`` to ``job``'s log, which keeps its last 1,000 lines."""
         if job.id is None:
             return
         pipe = self.client.pipeline(transaction=False)
@@ -694,18 +763,19 @@ class Queue:
         pipe.ltrim(self.keys.log(job.id), -1000, -1)
         pipe.execute()
 
-    def _heartbeat(self, job: Job, lease_ms: int = 30_000) -> bool:
+    @translated
+    def extend_lease(self, job: Job) -> bool:
+        """Renew ``job``'s lease for ``job.lease_ms`` (``DEFAULT_LEASE_MS`` when unset) from now, if the lease
+        token it holds is still the job's; False when it is not (the lease was lost) or the job holds none."""
         if job.id is None or not job._token:
             return False
-        lease = getattr(job, "_lease_ms", lease_ms)
+        lease = DEFAULT_LEASE_MS if job.lease_ms is None else job.lease_ms
         lost = scripts.run(self.client, scripts.extend(self.keys, now_ms() + lease, [job.id, job._token]))
         return not lost
 
     # ---- display ----------------------------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        from .connection import describe_client
-
         return f"<Queue {self.name!r} on {describe_client(self.client)}>"
 
     def _repr_html_(self) -> str:

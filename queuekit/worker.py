@@ -713,7 +713,7 @@ class Worker:
             logger.error("job %s of queue %s is corrupt: %s", job_id, self.queue.name, exc)
             self._outcomes.append([job_id, token, "fatal", f"corrupt job: {exc}", "", 0])
             return
-        job._lease_ms = self.lease_ms  # type: ignore[attr-defined]
+        job.lease_ms = self.lease_ms
         run = _Run(job=job, token=token)
         self._running[(job_id, token)] = run
         if self._busy < self.concurrency and not self._stopping:
@@ -940,3 +940,6 @@ def _loop_running() -> bool:
         return True
     except RuntimeError:
         return False
+
+
+Queue.worker_class = Worker  # what Queue.process starts: the queue does not import this module, which imports it

@@ -155,8 +155,8 @@ assert connect().get("Holberton") == "School"  # another client, the same store
 # (In a terminal, `queuekit learn` does the same and re-grades every time you save.)
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex00_server")
 assert result.status in ("pass", "fail", "error") and result.name == "ex00_server"

@@ -194,8 +194,8 @@ assert replies == [True, 81, "81"]
 # Task 2 is the exercise `ex02_redis_op`. Write your code in `exercises/ex02_redis_op.py`, save, and run this cell.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex02_redis_op")
 assert result.status in ("pass", "fail", "error") and result.name == "ex02_redis_op"

@@ -132,8 +132,8 @@ queue.obliterate()
 # Task 4 is the exercise `ex04_redis_advanced_op`.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex04_redis_advanced_op")
 assert result.status in ("pass", "fail", "error") and result.name == "ex04_redis_advanced_op"

@@ -169,8 +169,8 @@ if server is not None:
 # them as two real processes against one server and checks what each prints, in order.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex05_pubsub")
 assert result.status in ("pass", "fail", "error") and result.name == "ex05_pubsub"

@@ -206,8 +206,8 @@ if server is not None:
 # grader runs your script as a real process and checks what it prints.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex06_job_creator")
 assert result.status in ("pass", "fail", "error")

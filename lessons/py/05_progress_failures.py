@@ -165,11 +165,11 @@ failed
 # %% [markdown]
 # ### A timeline of the run
 #
-# `queuekit.display.timeline` draws one line per job: grey while it waited, coloured while it ran (green: completed,
+# `queuekit.learn.views.timeline` draws one line per job: grey while it waited, coloured while it ran (green: completed,
 # red: failed). With `concurrency=2` you can see that at most two jobs ever ran at the same moment.
 
 # %%
-from queuekit.display import timeline
+from queuekit.learn.views import timeline
 
 finished = [queue.get_job(job.id) for job in jobs]
 timeline(finished)
@@ -227,8 +227,8 @@ queue.obliterate()
 # Task 8 is the exercise `ex08_job_creator`, task 9 `ex09_job_processor`. This cell grades the processor.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex09_job_processor")
 assert result.status in ("pass", "fail", "error")

@@ -215,8 +215,8 @@ assert "3 passed" in run.stdout
 # Task 10 is `ex10_job` (the function), task 11 `ex11_job_test` (your tests of it, graded by mutation).
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex10_job")
 assert result.status in ("pass", "fail", "error")

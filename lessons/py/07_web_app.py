@@ -241,8 +241,8 @@ await redis_client.aclose()
 # and under 50 concurrent reservations.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex12_stock")
 assert result.status in ("pass", "fail", "error")

@@ -199,8 +199,8 @@ queue.obliterate()
 # under a rush of concurrent requests.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex13_seat")
 assert result.status in ("pass", "fail", "error")

@@ -303,8 +303,8 @@ queue.obliterate()
 # (task 7, `ex07_job_processor`): you now know what its worker does inside.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex07_job_processor")
 assert result.status in ("pass", "fail", "error")

@@ -205,7 +205,7 @@ assert order == ["critical", "critical", "high", "high", "medium", "medium", "no
 # after the other in priority order.
 
 # %%
-from queuekit.display import timeline
+from queuekit.learn.views import timeline
 
 timeline([j for j in queue.jobs("complete", count=100) if j.type == "report"], title="Priorities")
 
@@ -237,8 +237,8 @@ queue.obliterate()
 # The exercise `ex14_retries`: a mail server busy twice before it accepts, and a reminder that must wait.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex14_retries")
 assert result.status in ("pass", "fail", "error")

@@ -183,8 +183,8 @@ if server is not None:
 # dies. Its grader kills one of your workers and checks that every job still completes.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex15_worker_pool")
 assert result.status in ("pass", "fail", "error")

@@ -183,8 +183,8 @@ queue.obliterate()
 # functions around it.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex16_registry_app")
 assert result.status in ("pass", "fail", "error")

@@ -68,10 +68,10 @@ print(f"300 jobs finished in {span:.2f} s: {300 / span:.0f} jobs/s (wall clock {
 assert 300 / span > 20
 
 # %% [markdown]
-# `queuekit.display.throughput` draws how many jobs finished in each slice of time:
+# `queuekit.learn.views.throughput` draws how many jobs finished in each slice of time:
 
 # %%
-from queuekit.display import throughput
+from queuekit.learn.views import throughput
 
 throughput(queue)
 
@@ -160,7 +160,7 @@ plt.show()
 # The timeline of the last run (16 slots) shows the jobs overlapping: up to 16 coloured bars at any moment.
 
 # %%
-from queuekit.display import timeline
+from queuekit.learn.views import timeline
 
 timeline(queue, limit=40, title="concurrency 16")
 
@@ -184,8 +184,8 @@ queue.obliterate()
 # Last lesson, last check: the first exercise of the course, to see how far you have come.
 
 # %%
-from queuekit.display import results_table
 from queuekit.learn import check
+from queuekit.learn.views import results_table
 
 result = check("ex00_server")
 assert result.status in ("pass", "fail", "error")

@@ -9,7 +9,7 @@ from pathlib import Path
 from .catalog import Catalog, Exercise, load_catalog
 from .results import ExerciseResult, TestResult
 
-__all__ = ["check", "load_catalog", "Catalog", "Exercise", "ExerciseResult", "TestResult"]
+__all__ = ["Catalog", "Exercise", "ExerciseResult", "TestResult", "check", "load_catalog"]
 
 
 def check(name: str, root: Path | str | None = None) -> ExerciseResult:

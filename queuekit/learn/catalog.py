@@ -13,7 +13,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["Exercise", "Catalog", "CatalogError", "find_root", "load_catalog", "ROOT_ENV"]
+__all__ = ["ROOT_ENV", "Catalog", "CatalogError", "Exercise", "find_root", "load_catalog"]
 
 #: Environment variable naming the project root (the folder holding ``exercises/info.toml``).
 ROOT_ENV = "QUEUEKIT_LEARN_ROOT"
@@ -87,7 +87,8 @@ class Catalog:
             return matches[0]
         known = ", ".join(ex.name for ex in self.exercises)
         if matches:
-            raise KeyError(f"'{name}' matches several exercises ({', '.join(m.name for m in matches)}); be more precise")
+            several = ", ".join(m.name for m in matches)
+            raise KeyError(f"'{name}' matches several exercises ({several}); be more precise")
         raise KeyError(f"no exercise called '{name}'. Known exercises: {known}")
 
     def index(self, name: str) -> int:
@@ -192,36 +193,52 @@ def check_catalog(catalog: Catalog, min_hints: int = 2) -> list[str]:
     seen_names: set[str] = set()
     seen_files: dict[str, str] = {}
     for ex in catalog.exercises:
-        if ex.name in seen_names:
-            problems.append(f"exercise name '{ex.name}' appears twice in the catalog")
-        seen_names.add(ex.name)
-        for f in ex.files:
-            if f in seen_files:
-                problems.append(f"file {f} is listed by both {seen_files[f]} and {ex.name}")
-            seen_files[f] = ex.name
-        missing = [f for f in ex.files if not (catalog.exercise_dir / f).is_file()]
-        for f in missing:
-            problems.append(f"{ex.name}: exercises/{f} does not exist")
-        for f in ex.files:
-            if not (catalog.solution_dir / f).is_file():
-                problems.append(f"{ex.name}: no reference solution exercises/solutions/{f}")
-        if not missing and not any("# TODO" in (catalog.exercise_dir / f).read_text(encoding="utf-8")
-                                   for f in ex.files):
-            problems.append(f"{ex.name}: none of its files has a '# TODO' marker")
-        if not (catalog.root / ex.grader).is_file():
-            problems.append(f"{ex.name}: grader {ex.grader} does not exist")
-        if ex.lesson and (catalog.root / "lessons").is_dir() and not (catalog.root / ex.lesson).is_file():
-            problems.append(f"{ex.name}: its lesson {ex.lesson} does not exist")
-        if len(ex.hints) < min_hints:
-            problems.append(f"{ex.name}: has {len(ex.hints)} hint(s), at least {min_hints} expected")
-    if catalog.exercise_dir.is_dir():
-        for path in sorted(catalog.exercise_dir.glob("*.py")):
-            if path.name != "__init__.py" and path.name not in seen_files:
-                problems.append(f"exercises/{path.name} is not listed in {CATALOG_PATH}")
-    if catalog.solution_dir.is_dir():
-        for path in sorted(catalog.solution_dir.glob("*.py")):
-            if path.name != "__init__.py" and path.name not in seen_files:
-                problems.append(f"exercises/solutions/{path.name} belongs to no exercise of the catalog")
+        problems += _duplicates(ex, seen_names, seen_files)
+        problems += _exercise_problems(catalog, ex, min_hints)
+    problems += [f"exercises/{name} is not listed in {CATALOG_PATH}"
+                 for name in _strays(catalog.exercise_dir, seen_files)]
+    problems += [f"exercises/solutions/{name} belongs to no exercise of the catalog"
+                 for name in _strays(catalog.solution_dir, seen_files)]
     if not catalog.exercises:
         problems.append(f"{CATALOG_PATH} lists no exercise")
     return problems
+
+
+def _duplicates(ex: Exercise, seen_names: set[str], seen_files: dict[str, str]) -> list[str]:
+    """The name or files of ``ex`` that an exercise before it already has; records its own in the ``seen`` ones."""
+    problems = []
+    if ex.name in seen_names:
+        problems.append(f"exercise name '{ex.name}' appears twice in the catalog")
+    seen_names.add(ex.name)
+    for f in ex.files:
+        if f in seen_files:
+            problems.append(f"file {f} is listed by both {seen_files[f]} and {ex.name}")
+        seen_files[f] = ex.name
+    return problems
+
+
+def _exercise_problems(catalog: Catalog, ex: Exercise, min_hints: int) -> list[str]:
+    """What is wrong with ``ex`` on its own: missing files or solutions, no ``# TODO``, no grader, no lesson, too
+    few hints."""
+    missing = [f for f in ex.files if not (catalog.exercise_dir / f).is_file()]
+    problems = [f"{ex.name}: exercises/{f} does not exist" for f in missing]
+    problems += [f"{ex.name}: no reference solution exercises/solutions/{f}" for f in ex.files
+                 if not (catalog.solution_dir / f).is_file()]
+    if not missing and not any("# TODO" in (catalog.exercise_dir / f).read_text(encoding="utf-8")
+                               for f in ex.files):
+        problems.append(f"{ex.name}: none of its files has a '# TODO' marker")
+    if not (catalog.root / ex.grader).is_file():
+        problems.append(f"{ex.name}: grader {ex.grader} does not exist")
+    if ex.lesson and (catalog.root / "lessons").is_dir() and not (catalog.root / ex.lesson).is_file():
+        problems.append(f"{ex.name}: its lesson {ex.lesson} does not exist")
+    if len(ex.hints) < min_hints:
+        problems.append(f"{ex.name}: has {len(ex.hints)} hint(s), at least {min_hints} expected")
+    return problems
+
+
+def _strays(folder: Path, listed: dict[str, str]) -> list[str]:
+    """The names of the Python files of ``folder`` (but ``__init__.py``) that are not in ``listed``, sorted."""
+    if not folder.is_dir():
+        return []
+    return [path.name for path in sorted(folder.glob("*.py"))
+            if path.name != "__init__.py" and path.name not in listed]

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from .catalog import Catalog, CatalogError, load_catalog
+from .catalog import Catalog, CatalogError, Exercise, load_catalog
 from .pristine import reset, snapshot
 from .progress import Progress
 from .render import Style, exercise_list, result_text, summary_line
 from .report import grade_directory, write_report
-from .results import PASS
+from .results import PASS, ExerciseResult
 from .runner import grade
 from .verify import verify
 from .watch import Watch
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,90 +75,116 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, catalog: Catalog, progress: Progress, style: Style) -> int:
     command = args.command or "watch"
-    if command == "watch":
-        snapshot(catalog)
-        return Watch(catalog, progress, once=args.once).run()
-    if command == "list":
-        print(exercise_list(catalog, progress, style, progress.current))
-        return 0
-    if command == "check":
-        exercises = [catalog.get(args.exercise)] if args.exercise else catalog.exercises
-        results = []
-        for ex in exercises:
-            result = grade(catalog, ex)
-            results.append(result)
-            if result.passed:
-                progress.mark_passed(ex.name)
-            progress.save()
-            print(result_text(catalog, ex, result, style))
-            if len(exercises) > 1 and not result.passed:
-                print()
-        if len(exercises) > 1:
-            print(summary_line(results))
-        return 0 if all(r.passed for r in results) else 1
-    if command == "hint":
-        ex = catalog.get(args.exercise)
-        if not ex.hints:
-            print(f"{ex.name} has no hint.")
-            return 0
-        index = progress.next_hint(ex.name, len(ex.hints))
-        progress.save()
-        last = " (that was the last one)" if index + 1 == len(ex.hints) else \
-            f" (run again for hint {index + 2})"
-        print(style.yellow(f"{ex.name} · hint {index + 1}/{len(ex.hints)}{last}"))
-        print(ex.hints[index].strip())
-        return 0
-    if command == "reset":
-        ex = catalog.get(args.exercise)
-        try:
-            lines = reset(catalog, ex)
-        except FileNotFoundError as exc:
-            _err(f"queuekit learn: {exc}")
-            return 1
-        progress.mark_unpassed(ex.name)
-        progress.save()
-        print("\n".join(lines))
-        return 0
-    if command == "solution":
-        ex = catalog.get(args.exercise)
-        if not progress.is_passed(ex.name):
-            result = grade(catalog, ex)
-            if not result.passed:
-                print(f"The solution of {ex.name} is shown once your exercise passes: run "
-                      f"`queuekit learn check {ex.name}` to see what is left, or `queuekit learn hint {ex.name}`.")
-                return 1
-            progress.mark_passed(ex.name)
-            progress.save()
-        for f in ex.files:
-            path = catalog.solution_dir / f
-            print(style.green(f"# exercises/solutions/{f}"))
-            print(path.read_text(encoding="utf-8"))
-        return 0
-    if command == "grade":
-        only = [catalog.get(n) for n in args.only] or None
-        if not args.directory.is_dir():
-            _err(f"queuekit learn: {args.directory} is not a folder")
-            return 2
+    run = _COMMANDS.get(command)
+    if run is None:
+        raise AssertionError(command)
+    return run(args, catalog, progress, style)
 
-        def echo(ex, result) -> None:  # noqa: ANN001 - a local callback
-            mark = "✓" if result.status == PASS else "✗"
-            print(f"{mark} {ex.name:<24} {result.status:<5} "
-                  f"{result.count('pass')}/{len(result.tests)} tests" + (" (hanging)" if result.hanging else ""),
-                  file=sys.stderr if str(args.json_path) == "-" else sys.stdout)
-        report = grade_directory(catalog, args.directory, only, jobs=args.jobs, echo=echo)
-        if args.json_path is not None:
-            write_report(report, args.json_path)
-        return 0
-    if command == "verify":
-        only = [catalog.get(n) for n in args.only] or None
-        outcome = verify(catalog, only, jobs=args.jobs, echo=print)
-        problems = outcome.catalog_problems + outcome.stub_problems + outcome.solution_problems
-        if problems:
+
+def _watch(args: argparse.Namespace, catalog: Catalog, progress: Progress, style: Style) -> int:
+    snapshot(catalog)
+    return Watch(catalog, progress, once=args.once).run()
+
+
+def _list(args: argparse.Namespace, catalog: Catalog, progress: Progress, style: Style) -> int:
+    print(exercise_list(catalog, progress, style, progress.current))
+    return 0
+
+
+def _check(args: argparse.Namespace, catalog: Catalog, progress: Progress, style: Style) -> int:
+    exercises = [catalog.get(args.exercise)] if args.exercise else catalog.exercises
+    results = []
+    for ex in exercises:
+        result = grade(catalog, ex)
+        results.append(result)
+        if result.passed:
+            progress.mark_passed(ex.name)
+        progress.save()
+        print(result_text(catalog, ex, result, style))
+        if len(exercises) > 1 and not result.passed:
             print()
-            print(style.red(f"verify: {len(problems)} problem(s)"))
-            for problem in problems:
-                print(f"  - {problem}")
-            return 1
-        print(style.green("verify: OK"))
+    if len(exercises) > 1:
+        print(summary_line(results))
+    return 0 if all(r.passed for r in results) else 1
+
+
+def _hint(args: argparse.Namespace, catalog: Catalog, progress: Progress, style: Style) -> int:
+    ex = catalog.get(args.exercise)
+    if not ex.hints:
+        print(f"{ex.name} has no hint.")
         return 0
-    raise AssertionError(command)
+    index = progress.next_hint(ex.name, len(ex.hints))
+    progress.save()
+    last = " (that was the last one)" if index + 1 == len(ex.hints) else \
+        f" (run again for hint {index + 2})"
+    print(style.yellow(f"{ex.name} · hint {index + 1}/{len(ex.hints)}{last}"))
+    print(ex.hints[index].strip())
+    return 0
+
+
+def _reset(args: argparse.Namespace, catalog: Catalog, progress: Progress, style: Style) -> int:
+    ex = catalog.get(args.exercise)
+    try:
+        lines = reset(catalog, ex)
+    except FileNotFoundError as exc:
+        _err(f"queuekit learn: {exc}")
+        return 1
+    progress.mark_unpassed(ex.name)
+    progress.save()
+    print("\n".join(lines))
+    return 0
+
+
+def _solution(args: argparse.Namespace, catalog: Catalog, progress: Progress, style: Style) -> int:
+    ex = catalog.get(args.exercise)
+    if not progress.is_passed(ex.name):
+        result = grade(catalog, ex)
+        if not result.passed:
+            print(f"The solution of {ex.name} is shown once your exercise passes: run "
+                  f"`queuekit learn check {ex.name}` to see what is left, or `queuekit learn hint {ex.name}`.")
+            return 1
+        progress.mark_passed(ex.name)
+        progress.save()
+    for f in ex.files:
+        path = catalog.solution_dir / f
+        print(style.green(f"# exercises/solutions/{f}"))
+        print(path.read_text(encoding="utf-8"))
+    return 0
+
+
+def _grade(args: argparse.Namespace, catalog: Catalog, progress: Progress, style: Style) -> int:
+    only = [catalog.get(n) for n in args.only] or None
+    if not args.directory.is_dir():
+        _err(f"queuekit learn: {args.directory} is not a folder")
+        return 2
+
+    def echo(ex: Exercise, result: ExerciseResult) -> None:
+        mark = "✓" if result.status == PASS else "✗"
+        print(f"{mark} {ex.name:<24} {result.status:<5} "
+              f"{result.count('pass')}/{len(result.tests)} tests" + (" (hanging)" if result.hanging else ""),
+              file=sys.stderr if str(args.json_path) == "-" else sys.stdout)
+    report = grade_directory(catalog, args.directory, only, jobs=args.jobs, echo=echo)
+    if args.json_path is not None:
+        write_report(report, args.json_path)
+    return 0
+
+
+def _verify(args: argparse.Namespace, catalog: Catalog, progress: Progress, style: Style) -> int:
+    only = [catalog.get(n) for n in args.only] or None
+    outcome = verify(catalog, only, jobs=args.jobs, echo=print)
+    problems = outcome.catalog_problems + outcome.stub_problems + outcome.solution_problems
+    if problems:
+        print()
+        print(style.red(f"verify: {len(problems)} problem(s)"))
+        for problem in problems:
+            print(f"  - {problem}")
+        return 1
+    print(style.green("verify: OK"))
+    return 0
+
+
+#: what each command of ``queuekit learn`` runs: ``(args, catalog, progress, style) -> exit status``
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Catalog, Progress, Style], int]] = {
+    "watch": _watch, "list": _list, "check": _check, "hint": _hint, "reset": _reset, "solution": _solution,
+    "grade": _grade, "verify": _verify,
+}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .catalog import Catalog, Exercise
 
-__all__ = ["pristine_text", "snapshot", "reset", "SNAPSHOT_DIR"]
+__all__ = ["SNAPSHOT_DIR", "pristine_text", "reset", "snapshot"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ BACKUP_DIR = Path(".queuekit") / "backup"
 def _from_git(root: Path, relative: str) -> str | None:
     try:
         done = subprocess.run(["git", "-C", str(root), "show", f"HEAD:{relative}"], capture_output=True,
-                              text=True, timeout=10)
+                              text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout if done.returncode == 0 else None

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Progress", "PROGRESS_FILE"]
+__all__ = ["PROGRESS_FILE", "Progress"]
 
 logger = logging.getLogger(__name__)
 

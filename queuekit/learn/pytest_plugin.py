@@ -14,7 +14,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -82,7 +82,7 @@ def _test_code(item: pytest.Item) -> str | None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
     report = outcome.get_result()
-    report._queuekit_excinfo = call.excinfo  # type: ignore[attr-defined]
+    report._queuekit_excinfo = call.excinfo
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -105,7 +105,7 @@ def _collect_message(report: pytest.CollectReport) -> str:
     """The useful part of a collection error: the exception line(s) at the end, not pytest's traceback."""
     text = str(report.longreprtext).strip()
     lines = text.splitlines()
-    tail = [ln[2:] if ln.startswith("E ") else ln for ln in lines if ln.startswith("E ")]
+    tail = [ln.removeprefix("E ") for ln in lines if ln.startswith("E ")]
     return ("\n".join(t.strip() for t in tail) or text)[-_MESSAGE_LIMIT:]
 
 
@@ -141,7 +141,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     entry = rec.tests[report.nodeid]
     entry["duration"] = round(entry["duration"] + report.duration, 3)
     props = dict(report.user_properties)
-    output = props.get("learner_output")
+    output = cast("str | None", props.get("learner_output"))
     if output is None:
         output = "".join(text for _, text in report.get_sections("Captured stdout")) + \
                  "".join(text for _, text in report.get_sections("Captured stderr"))

@@ -11,7 +11,7 @@ from .catalog import Catalog, Exercise
 from .progress import Progress
 from .results import ERROR, FAIL, PASS, SKIP, ExerciseResult
 
-__all__ = ["Style", "progress_bar", "exercise_list", "result_text", "summary_line"]
+__all__ = ["Style", "exercise_list", "progress_bar", "result_text", "summary_line"]
 
 
 class Style:

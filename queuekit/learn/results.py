@@ -7,7 +7,7 @@ import html
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["TestResult", "ExerciseResult", "PASS", "FAIL", "ERROR", "SKIP", "OUTPUT_LIMIT"]
+__all__ = ["ERROR", "FAIL", "OUTPUT_LIMIT", "PASS", "SKIP", "ExerciseResult", "TestResult"]
 
 PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
 #: The learner's output kept per test, in characters (Exercism keeps 500; multi-process output needs a bit more).

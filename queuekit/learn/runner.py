@@ -18,11 +18,12 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
 from .catalog import Catalog, Exercise
 from .results import ERROR, FAIL, PASS, SKIP, ExerciseResult, TestResult, truncate
 
-__all__ = ["grade", "grade_many", "EXERCISE_ROOT_ENV"]
+__all__ = ["EXERCISE_ROOT_ENV", "grade", "grade_many"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ EXERCISE_ROOT_ENV = "EXERCISE_ROOT"
 
 def _pytest_command(grader: Path, stop_first: bool) -> list[str]:
     # Plugins are named, not discovered (PYTEST_DISABLE_PLUGIN_AUTOLOAD below): importing every installed plugin
-    # (hypothesis, benchmark, anyio...) cost seconds per grading run and graders need none of them.
+    # (hypothesis, benchmark, anyio...) would slow the start of every grading run, and graders need none of them.
     cmd = [sys.executable, "-m", "pytest", str(grader), "-p", "queuekit.learn.pytest_plugin", "-p", "queuekit.testing",
            "-p", "pytest_timeout", "-p", "no:cacheprovider", "-q", "--no-header", "-o", "addopts=",
            "-o", "console_output_style=classic"]
@@ -93,14 +94,14 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
         proc.kill()
 
 
-def _read_json(path: Path) -> dict | None:
+def _read_json(path: Path) -> dict[str, Any] | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return cast("dict[str, Any]", json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None
 
 
-def _build(exercise: Exercise, raw: dict | None, console: str, returncode: int | None, hanging: bool,
+def _build(exercise: Exercise, raw: dict[str, Any] | None, console: str, returncode: int | None, hanging: bool,
            limit: float, duration: float) -> ExerciseResult:
     tests: list[TestResult] = []
     running = raw.get("running") if raw else None
@@ -145,7 +146,7 @@ def _build(exercise: Exercise, raw: dict | None, console: str, returncode: int |
     return ExerciseResult(exercise.name, status, message, tests, duration=duration)
 
 
-def _is_running(entry: dict, running: str) -> bool:
+def _is_running(entry: dict[str, Any], running: str) -> bool:
     name = entry.get("name") or ""
     return running.endswith("::" + name)
 

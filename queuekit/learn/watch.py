@@ -12,7 +12,7 @@ import os
 import select
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from .catalog import Catalog, Exercise
@@ -47,7 +47,7 @@ class Watch:
     def _start_exercise(self) -> Exercise:
         names = [ex.name for ex in self.catalog.exercises]
         if self.progress.current in names:
-            return self.catalog.get(self.progress.current)  # type: ignore[arg-type]
+            return self.catalog.get(self.progress.current)
         pending = [ex for ex in self.catalog.exercises if not self.progress.is_passed(ex.name)]
         return pending[0] if pending else self.catalog.exercises[-1]
 
@@ -175,7 +175,7 @@ class Watch:
                     self._write(f"unknown key {key!r}: {PROMPT}")
 
     @contextlib.contextmanager
-    def _keys(self) -> Iterator:
+    def _keys(self) -> Iterator[Callable[[float], str | None]]:
         """Yield ``read(timeout) -> str | None``: one key in a terminal, one line otherwise; ``"eof"`` at the end."""
         if self.tty:
             import termios
