@@ -30,13 +30,13 @@ from typing import Any
 
 import redis
 
-from .lane import AsyncLane
-from .errors import ValidationError
-from .errors import Retry as RetryRequest
-from .job import Job, _job_type, backoff_delay, now_ms, to_json
-from .keys import QUEUES
-from .queue import Queue
-from .scripts import SOURCES
+from ..lane import AsyncLane
+from ..errors import ValidationError
+from ..errors import Retry as RetryRequest
+from ..job import Job, _job_type, backoff_delay, now_ms, to_json
+from ..keys import QUEUES
+from ..queue import Queue
+from ..scripts import SOURCES
 
 __all__ = ["Worker"]
 
@@ -861,7 +861,7 @@ class Worker:
 
 
     def _repr_html_(self) -> str:
-        from .display import worker_html
+        from ..display import worker_html
 
         return worker_html(self)
 
