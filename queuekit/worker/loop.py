@@ -55,7 +55,8 @@ class Turn:
         self._also.append(add)
 
     async def send(self, client: Any) -> None:
-        """The round trip (nothing to send: none). A network error is raised before any reply is applied."""
+        """Send the calls in one pipelined round trip (none without a call) and hand each reply to its chore; a
+        network error is raised before any reply is handed over, so that the chores can undo the whole turn."""
         if not self._calls:
             return
         pipe = client.pipeline(transaction=False)
