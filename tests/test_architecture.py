@@ -136,3 +136,31 @@ def test_queuekit_modules_import_each_other_without_a_circle() -> None:
     # Then no module imports, however indirectly, one that imports it back
     cycle = find_cycle(graph)
     assert cycle is None, "import circle: " + " -> ".join(cycle or [])
+
+
+# ---- the size of a function ------------------------------------------------------------------------------------------
+
+#: the longest a function of queuekit may be, in lines from its ``def`` (decorators excluded) to its last line
+MAX_FUNCTION_LINES = 60
+
+
+def long_functions(limit: int = MAX_FUNCTION_LINES) -> list[str]:
+    """``module:line name (n lines)`` for each function or method of queuekit longer than ``limit`` lines."""
+    found = []
+    for module, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > limit:
+                    found.append(f"{module}:{node.lineno} {node.name} ({lines} lines)")
+    return found
+
+
+def test_the_length_check_finds_a_long_function() -> None:
+    # Given the package's own functions, with the limit set below the length of the longest
+    # Then the check names at least one; with the real limit it is the test below
+    assert long_functions(limit=5)
+
+
+def test_no_function_of_queuekit_is_longer_than_sixty_lines() -> None:
+    assert long_functions() == []

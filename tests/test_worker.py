@@ -5,6 +5,7 @@ Kue-style ``done`` handlers, and the blocking wait that wakes a worker."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -17,9 +18,10 @@ import redis.asyncio
 from fixtures import wait_until
 from queuekit import Worker
 from queuekit import scripts
-from queuekit.errors import JobFailed, ValidationError, WaitTimeout
+from queuekit.errors import JobFailed, Retry, ValidationError, WaitTimeout
 from queuekit.job import backoff_delay, now_ms
 from queuekit.lane import AsyncLane
+from queuekit.worker import Kind, Outcome
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -800,3 +802,77 @@ def test_job_and_queue_events_carry_kues_names(queue, worker):
     # ... and an unknown event name is refused
     with pytest.raises(ValidationError, match="unknown event 'done'"):
         queue.on("done", print)
+
+
+# ---- the hooks: what a subclass sees of each job's way through the worker ---------------------------------------------
+
+class _Recording(Worker):
+    """Notes every hook call (they all run on the worker's loop, one at a time)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: list[tuple] = []
+
+    def on_claim(self, job_id: str, token: str) -> None:
+        self.seen.append(("claim", job_id, token))
+
+    def on_outcome(self, job: Any, token: str, outcome: Outcome, lost: bool) -> None:
+        self.seen.append(("outcome", job.id, token, outcome, lost))
+
+    def on_report(self, job_id: str, token: str, outcome: Outcome, accepted: bool) -> None:
+        self.seen.append(("report", job_id, token, outcome, accepted))
+
+
+def test_the_hooks_see_each_job_received_finished_and_reported_in_that_order(queue):
+    # Given a job that completes, and one whose handler asks for another attempt in 2 s
+    def handler(job):
+        if job.data["n"] == 2:
+            raise Retry("again later", delay=2)
+        return job.data["n"] * 10
+
+    ok = queue.add("t", {"n": 1})
+    retried = queue.add("t", {"n": 2}, attempts=2)
+
+    # When a worker with hooks drains the queue
+    w = _Recording(queue, {"t": handler})
+    assert w.drain() == 2
+
+    # Then each job was received, finished and reported, in that order and under one lease token
+    for job, kind, value in ((ok, Kind.OK, "10"), (retried, Kind.FAIL, "again later")):
+        steps = [step for step in w.seen if step[1] == job.id]
+        assert [step[0] for step in steps] == ["claim", "outcome", "report"]
+        assert steps[0][2] and {step[2] for step in steps} == {steps[0][2]}
+        assert (steps[1][3].kind, steps[1][3].value, steps[1][4]) == (kind, value, False)
+        assert (steps[2][3].kind, steps[2][4]) == (kind, True)
+    # ... and the report carries the retry delay the handler asked for, in ms
+    assert [step[3].delay for step in w.seen if step[0] == "report" and step[1] == retried.id] == [2000]
+    assert retried.refresh().state == "delayed"
+
+
+def test_a_hook_that_raises_is_logged_and_the_job_is_still_reported(queue, caplog):
+    # Given a worker whose outcome hook has a bug
+    class Broken(Worker):
+        def on_outcome(self, job: Any, token: str, outcome: Outcome, lost: bool) -> None:
+            raise RuntimeError("a bug in the hook")
+
+    job = queue.add("t")
+
+    # When it drains the queue
+    done = Broken(queue, {"t": lambda job: "ran"}).drain()
+
+    # Then the job completed all the same, and the hook's error was logged
+    assert done == 1 and job.wait(timeout=5) == "ran"
+    assert any(r.levelno == logging.ERROR and "on_outcome" in r.getMessage() for r in caplog.records)
+
+
+def test_an_outcome_is_sent_in_finish_luas_layout():
+    # Given the report of a failed attempt that ran from 10 to 20 ms, and one of a job found corrupt on arrival
+    from queuekit.worker.runner import Report, finish_json
+
+    reports = [Report("7", "w:1", Outcome.fail("boom", "trace", 1500), 10, 20),
+               Report("8", "w:2", Outcome.fatal("corrupt job: bad json"))]
+
+    # Then finish.lua gets [id, token, kind, value, traceback, retry delay ms, started ms, finished ms] per outcome
+    # (without the times, finish.lua takes the time of the report)
+    assert json.loads(finish_json(reports)) == [["7", "w:1", "fail", "boom", "trace", 1500, 10, 20],
+                                                ["8", "w:2", "fatal", "corrupt job: bad json", "", 0]]

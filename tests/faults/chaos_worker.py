@@ -35,7 +35,7 @@ from typing import Any
 
 from queuekit import Queue
 from queuekit.errors import ConnectionFailed
-from queuekit.worker import Worker
+from queuekit.worker import Kind, Outcome, Worker
 
 
 def main() -> None:
@@ -66,30 +66,26 @@ def main() -> None:
         # the result names the run that produced it: the final state must match exactly one accepted completion
         return {"token": job._token, "worker": job.worker, "started": job.started_at}
 
-    class ChaosWorker(Worker):
-        def _start(self, job_id: str, fields: dict[str, str]) -> None:
-            note("C", job_id, fields.get("token", ""))
-            super()._start(job_id, fields)
+    class ChaosWorker(Worker):  # journals through the worker's public hooks
+        def on_claim(self, job_id: str, token: str) -> None:
+            note("C", job_id, token)
 
-        def _finish(self, run: Any, outcome: list[Any]) -> None:
-            if outcome[0] == "release" and not run.finished:
-                note("X", run.job.id, run.token)
-            super()._finish(run, outcome)
-            if run.job.data.get("freeze") and outcome[0] == "ok" and not run.lost:
+        def on_outcome(self, job: Any, token: str, outcome: Outcome, lost: bool) -> None:
+            if outcome.kind is Kind.RELEASE:
+                note("X", job.id, token)
+            if job.data.get("freeze") and outcome.kind is Kind.OK and not lost:
                 try:
                     mark = os.open(freeze_mark, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                 except FileExistsError:
                     return
-                os.write(mark, json.dumps({"pid": os.getpid(), "id": run.job.id, "token": run.token,
+                os.write(mark, json.dumps({"pid": os.getpid(), "id": job.id, "token": token,
                                            "worker": self.id}).encode())
                 os.close(mark)
-                note("F", run.job.id, run.token, os.getpid())
+                note("F", job.id, token, os.getpid())
                 os.kill(os.getpid(), signal.SIGSTOP)  # frozen here, its outcome queued but not yet reported
 
-        def _after_finish(self, outcomes: list[list[Any]], reply: list[int]) -> None:
-            for outcome, applied in zip(outcomes, reply):
-                note("A", outcome[0], outcome[1], outcome[2], int(applied))
-            super()._after_finish(outcomes, reply)
+        def on_report(self, job_id: str, token: str, outcome: Outcome, accepted: bool) -> None:
+            note("A", job_id, token, outcome.kind.value, int(accepted))
 
     # retention off: the test counts every job's final state from the zsets and job hashes. A worker started while
     # Redis restarts gets ConnectionFailed from the constructor's ping; retry as a process supervisor would.
