@@ -164,3 +164,34 @@ def test_the_length_check_finds_a_long_function() -> None:
 
 def test_no_function_of_queuekit_is_longer_than_sixty_lines() -> None:
     assert long_functions() == []
+
+
+# ---- the course uses the library as a learner does ------------------------------------------------------------------
+
+def library_names_the_course_imports() -> set[str]:
+    """Every name ``queuekit/learn/`` imports from queuekit outside the course package itself: ``queuekit.X`` for
+    ``from queuekit import X``, the module's name for any other import of a queuekit module."""
+    found: set[str] = set()
+    for module, path in _modules().items():
+        if not module.startswith("queuekit.learn"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                target = node.module or ""
+                if node.level:  # relative: resolve against the course package
+                    base = module.split(".")[: -node.level] if not path.name == "__init__.py" else \
+                        module.split(".")[: len(module.split(".")) - node.level + 1]
+                    target = ".".join([*base, *([target] if target else [])])
+                if target == "queuekit":
+                    found |= {f"queuekit.{alias.name}" for alias in node.names}
+                elif target.startswith("queuekit") and not target.startswith("queuekit.learn"):
+                    found.add(target)
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.startswith("queuekit")
+                          and not a.name.startswith("queuekit.learn")}
+    return found
+
+
+def test_the_course_runner_uses_only_the_public_api() -> None:
+    public = {f"queuekit.{name}" for name in queuekit.__all__} | {"queuekit"}
+    assert library_names_the_course_imports() <= public, library_names_the_course_imports() - public
