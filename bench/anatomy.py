@@ -146,15 +146,15 @@ def main(argv: list[str] | None = None) -> None:
     lane = queue._lane
     if lane:
         fresh()
-        real = lane.run
-        lane.run = lambda request, run_args: request.pack(run_args) and "1"  # type: ignore[method-assign]
+        real = lane.execute_packed
+        lane.execute_packed = lambda packed: "1"  # type: ignore[method-assign]
         try:
             t = time.perf_counter()
             for i in range(args.calls):
                 queue.add("t", {"i": i, "t": time.time()})
             own = (time.perf_counter() - t) / args.calls * 1e6
         finally:
-            lane.run = real  # type: ignore[method-assign]
+            lane.execute_packed = real  # type: ignore[method-assign]
         print(f"\nQueue.add with the round trip left out (queuekit's own Python): {own:.1f} µs per call")
 
     # bulk: the caller's whole time, and the part Redis spent running the script
