@@ -64,7 +64,7 @@ class QueueKeys:
     """Key names of one queue."""
 
     __slots__ = ("name", "base", "id", "seq", "types", "active", "complete", "failed", "meta", "sweep", "workers",
-                 "job_prefix", "channel", "_lines")
+                 "job_prefix", "channel", "stats", "_lines")
 
     def __init__(self, name: str) -> None:
         self.name = validate_queue_name(name)
@@ -80,6 +80,8 @@ class QueueKeys:
         self.workers = self.base + "workers"
         self.job_prefix = self.base + "job:"
         self.channel = self.base + "events"
+        #: running totals and time histograms (hash: <total>:<type>, run|wait:<type>:<bucket|sum|count>)
+        self.stats = self.base + "stats"
         self._lines: dict[str, tuple[str, str, str]] = {}
 
     def wait(self, job_type: str) -> str:
@@ -131,6 +133,14 @@ class QueueKeys:
 
     def inbox(self, worker_id: str) -> str:
         return f"{self.base}inbox:{worker_id}"
+
+    def minute(self, number: str) -> str:
+        """The history bucket of one minute (its number since the epoch), expiring after a day."""
+        return f"{self.base}minute:{number}"
+
+    def hour(self, number: str) -> str:
+        """The history bucket of one hour (its number since the epoch), expiring after a week."""
+        return f"{self.base}hour:{number}"
 
     def pattern(self) -> str:
         """A SCAN pattern matching every key of this queue: the prefix with its glob characters escaped, so a name

@@ -107,3 +107,45 @@ local function return_handed(prefix, entry)
   back_in_line(prefix, jkey, id, st[3])
   return id
 end
+
+-- Operational statistics, read by queuekit/metrics.py and history.py. t = tally(prefix, now) gathers increments
+-- during a script; t.add(field, n) for the queue's running totals and time histograms (<prefix>stats, a hash of a
+-- few fields per job type), t.bucket(field, n) for the history of the current minute and hour (<prefix>minute:<n>
+-- and <prefix>hour:<n>, expiring after the day and the week the dashboard shows); t.flush() writes them, one
+-- HINCRBY per field touched.
+local function tally(prefix, now)
+  local totals, recent, t = {}, {}, {}
+  function t.add(field, n) totals[field] = (totals[field] or 0) + n end
+  function t.bucket(field, n) recent[field] = (recent[field] or 0) + n end
+  function t.flush()
+    for field, n in pairs(totals) do redis.call('HINCRBY', prefix .. 'stats', field, n) end
+    if next(recent) then
+      local minute = prefix .. 'minute:' .. math.floor(now / 60000)
+      local hour = prefix .. 'hour:' .. math.floor(now / 3600000)
+      for field, n in pairs(recent) do
+        redis.call('HINCRBY', minute, field, n)
+        redis.call('HINCRBY', hour, field, n)
+      end
+      redis.call('PEXPIRE', minute, 90000000)
+      redis.call('PEXPIRE', hour, 691200000)
+    end
+  end
+  return t
+end
+
+-- A time in ms counted in a histogram of the stats hash: <name>:<type>:<k> for the first bound it is within (k past
+-- the last bound: above them all), and <name>:<type>:sum and :count. queuekit/metrics.py keeps the same bounds.
+local TIME_BOUNDS = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000}
+local function observe(t, name, jtype, ms)
+  local k = #TIME_BOUNDS + 1
+  for i, bound in ipairs(TIME_BOUNDS) do
+    if ms <= bound then
+      k = i
+      break
+    end
+  end
+  local field = string.format('%s:%s:', name, jtype)  -- a hash field, not a key
+  t.add(field .. k, 1)
+  t.add(field .. 'sum', ms)
+  t.add(field .. 'count', 1)
+end

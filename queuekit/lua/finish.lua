@@ -24,6 +24,9 @@
 -- Each job that ends complete or failed is also added to its type's index, <prefix>done:<type> or
 -- <prefix>dead:<type> (same score as in the line), which counts and pages by type read: one ZADD per type a batch.
 --
+-- Counts what it applied in the queue's statistics: <prefix>stats (totals per type, run and wait time histograms)
+-- and the history buckets <prefix>minute:<n> and <prefix>hour:<n> (see tally in _lib.lua).
+--
 -- Retention (how many finished jobs are kept) is applied separately by clean.lua.
 --
 -- Returns, per outcome: 1 if applied, 0 if the lease was lost (or the job is gone).
@@ -36,6 +39,7 @@ local ev = events(ARGV[2])
 local out = {}
 local left, completed = {}, {}
 local by_type = {}  -- type -> {score, id, ...} of the jobs completed in this batch
+local t = tally(prefix, reported)  -- totals, time histograms and the history buckets (see _lib.lua)
 
 local function requeue(jkey, id, jtype, delay)
   if delay > 0 then
@@ -45,6 +49,17 @@ local function requeue(jkey, id, jtype, delay)
   else
     back_in_line(prefix, jkey, id, jtype)
   end
+end
+
+-- an attempt that ran (from `start` to now): its run time, and for a first attempt how long it waited after it was
+-- added; `st` is the job's HMGET above (created at 5, made at 7)
+local function count_run(jtype, start, st)
+  if not start then return end
+  observe(t, 'run', jtype, math.max(0, now - start))
+  t.bucket('run_ms', math.max(0, now - start))
+  t.bucket('runs', 1)
+  local created = tonumber(st[5])
+  if created and st[7] == '1' then observe(t, 'wait', jtype, math.max(0, start - created)) end
 end
 
 local function record_attempt(jkey, id, kind, message, trace)
@@ -61,13 +76,16 @@ for _, o in ipairs(outcomes) do
   local started = tonumber(o[7] or 0)
   now = tonumber(o[8]) or reported
   local jkey = prefix .. 'job:' .. id
-  local st = redis.call('HMGET', jkey, 'state', 'token', 'type', 'roc')
+  local st = redis.call('HMGET', jkey, 'state', 'token', 'type', 'roc', 'created', 'started', 'made')
   if st[1] ~= 'active' or st[2] ~= token then
     out[#out + 1] = 0
   else
     local jtype = st[3]
     left[#left + 1] = id
+    if kind ~= 'release' then count_run(jtype, started > 0 and started or tonumber(st[6]), st) end
     if kind == 'ok' then
+      t.add('completed:' .. jtype, 1)
+      t.bucket('completed', 1)
       ev.add('complete', id, value)
       if st[4] == '1' then
         redis.call('DEL', jkey, prefix .. 'log:' .. id, prefix .. 'errs:' .. id)
@@ -103,12 +121,16 @@ for _, o in ipairs(outcomes) do
         local attempts = tonumber(redis.call('HGET', jkey, 'attempts') or '1')
         redis.call('HSET', jkey, 'error', value)
         if kind == 'fail' and fails < attempts then
+          t.add('retried:' .. jtype, 1)
+          t.bucket('retried', 1)
           requeue(jkey, id, jtype, retry_delay)
           ev.add('failed attempt', id, cjson.encode(value) .. ',' .. made)
         else
           redis.call('HSET', jkey, 'state', 'failed', 'finished', now)
           redis.call('ZADD', KEYS[3], now, id)
           redis.call('ZADD', prefix .. 'dead:' .. jtype, now, id)
+          t.add('failed:' .. jtype, 1)
+          t.bucket('failed', 1)
           ev.add('failed', id, cjson.encode(value))
         end
       end
@@ -119,5 +141,6 @@ end
 batched('ZREM', KEYS[1], left)
 batched('ZADD', KEYS[2], completed)
 for jtype, index in pairs(by_type) do batched('ZADD', prefix .. 'done:' .. jtype, index) end
+t.flush()
 ev.flush()
 return out

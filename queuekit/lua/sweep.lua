@@ -15,6 +15,9 @@
 -- ARGV[4]  events channel ("" = none)
 -- ARGV[5]  at most this many jobs per sweep
 --
+-- Counts what it applied in the queue's statistics: <prefix>stats (totals per type, run and wait time histograms)
+-- and the history buckets <prefix>minute:<n> and <prefix>hour:<n> (see tally in _lib.lua).
+--
 -- Returns {id, outcome, ...} with outcome "requeued", "failed" or "returned" (never taken from a dead worker's
 -- inbox); empty when another worker swept recently.
 
@@ -27,6 +30,7 @@ if tonumber(ARGV[3]) > 0 then
 end
 
 local out = {}
+local t = tally(prefix, now)  -- jobs failed for good count in the totals and the history (see _lib.lua)
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
 for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[1], id)
@@ -53,6 +57,8 @@ for _, id in ipairs(expired) do
       redis.call('HSET', jkey, 'state', 'failed', 'error', reason, 'finished', now)
       redis.call('ZADD', KEYS[2], now, id)
       redis.call('ZADD', prefix .. 'dead:' .. jtype, now, id)
+      t.add('failed:' .. jtype, 1)
+      t.bucket('failed', 1)
       announce(channel, 'failed', id, cjson.encode(reason))
       out[#out + 1] = id
       out[#out + 1] = 'failed'
@@ -64,4 +70,5 @@ for _, id in ipairs(expired) do
     end
   end
 end
+t.flush()
 return out
