@@ -15,9 +15,8 @@ local limit = tonumber(ARGV[2])
 local ev = events(ARGV[1])
 local removed = 0
 for _, jtype in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  for _, kind in ipairs({'wait:', 'delayed:'}) do
+  for _, line in ipairs({prefix .. 'wait:' .. jtype, prefix .. 'delayed:' .. jtype}) do
     if removed >= limit then break end
-    local line = prefix .. kind .. jtype
     local ids = redis.call('ZRANGE', line, 0, limit - removed - 1)
     if #ids > 0 then
       local keys = {}
