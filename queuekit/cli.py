@@ -35,8 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if args.command not in ("demo", "server"):
-            _name_the_server(args.url)
+        if args.command not in ("demo", "server", "worker"):  # the worker says it in its log
+            private, line = _the_server(args.url)
+            print(f"queuekit: {'warning: ' if private else ''}{line}", file=sys.stderr)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("queuekit: interrupted", file=sys.stderr)
@@ -68,17 +69,16 @@ def _output_closed() -> int:
     return 141
 
 
-def _name_the_server(url: str | None) -> None:
-    """Say on stderr which server the command works on (host:port/db, never a password), and warn when it is a
-    private in-process one that nobody else sees."""
+def _the_server(url: str | None) -> tuple[bool, str]:
+    """Which server a command works on (host:port/db, never a password), as a line to show; True when it is a
+    private in-process one that nobody else sees (then the line is a warning)."""
     from .connection import resolve_url
 
     target = resolve_url(url)
     if target is None:
-        print("queuekit: warning: no REDIS_URL and no --url: this is a private in-process server; it sees nothing "
-              "of other processes (start `queuekit server` and set REDIS_URL, or pass --url)", file=sys.stderr)
-        return
-    print(f"queuekit: on {_server_of(target)}", file=sys.stderr)
+        return True, ("no REDIS_URL and no --url: this is a private in-process server; it sees nothing of other "
+                      "processes (start `queuekit server` and set REDIS_URL, or pass --url)")
+    return False, f"on {_server_of(target)}"
 
 
 def _server_of(url: str) -> str:
@@ -220,6 +220,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from .worker import Worker
 
     configure(verbose=args.verbose, fmt=args.log_format)
+    private, line = _the_server(args.url)
+    logging.getLogger("queuekit.cli").log(logging.WARNING if private else logging.INFO, "%s", line)
     target = _load_target(args.target)
     options = {"concurrency": args.concurrency, "lease": args.lease, "max_stalls": args.max_stalls,
                "shutdown_timeout": args.shutdown_timeout}

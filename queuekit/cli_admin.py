@@ -224,7 +224,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     queue = _queue(args)
     if args.all == bool(args.ids):
         raise CliError("name the failed jobs to retry (IDs), or pass --all" if not args.all
-                       else "give IDs or --all, not both")
+                       else "give IDs or --all, not both (the queue goes in --queue NAME)")
     if args.all:
         ids = queue.retry_failed()
     else:

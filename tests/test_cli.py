@@ -308,7 +308,8 @@ def test_the_worker_logs_one_json_object_per_line_with_the_job_fields(real_redis
     out = _worker(tmp_path, "--log-format", "json")
     assert out.returncode == 0, out.stderr
     records = [json.loads(line) for line in out.stderr.splitlines() if line.startswith("{")]
-    assert len(records) == len([line for line in out.stderr.splitlines() if line.strip()]) - 1  # all but the banner
+    assert len(records) == len([line for line in out.stderr.splitlines() if line.strip()])  # every line
+    assert records[0]["message"] == "on Redis at 127.0.0.1:6379/1" and records[0]["logger"] == "queuekit.cli"
     by_job = {(r.get("job_id"), r["message"].split(" ")[3]): r for r in records if r.get("job_id")}
     done = by_job[(ok.id, "completed")]
     assert {"time", "level", "logger", "message"} <= set(done) and done["level"] == "INFO"
