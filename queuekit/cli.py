@@ -38,7 +38,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in ("demo", "server", "worker"):  # the worker says it in its log
             private, line = _the_server(args.url)
             print(f"queuekit: {'warning: ' if private else ''}{line}", file=sys.stderr)
-        return int(args.func(args) or 0)
+            if args.verbose:
+                from .cli_logs import configure
+
+                configure(verbose=True, level=logging.WARNING)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, not at exit: a reader gone by now is reported like any other closed pipe
+        return status
     except KeyboardInterrupt:
         print("queuekit: interrupted", file=sys.stderr)
         return 130

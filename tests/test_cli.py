@@ -107,6 +107,22 @@ def test_queue_empty_goes_on_past_one_script_call(queue):
     assert queue.empty() == 2100 and queue.counts()["inactive"] == 0
 
 
+def test_obliterate_asks_on_a_terminal_and_deletes_only_once_the_name_is_typed(queue, capsys, monkeypatch):
+    # Given a queue with a job, and a terminal on stdin
+    job = queue.add("t")
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    answers = iter(["yes", "test"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+
+    # When the answer is not the queue's name, nothing is deleted
+    status, _, err = run(capsys, "obliterate", "-q", "test")
+    assert status == 1 and "not confirmed; nothing deleted" in err and queue.get_job(job.id) is not None
+
+    # When it is, the queue is gone
+    status, out, _ = run(capsys, "obliterate", "-q", "test")
+    assert status == 0 and out.startswith("queue test obliterated: ") and queue.get_job(job.id) is None
+
+
 def test_remove_refuses_unknown_ids_and_removes_nothing(queue, capsys):
     a, b = queue.add("t"), queue.add("t")
     status, _, err = run(capsys, "remove", a.id, "404", "-q", "test")
