@@ -269,8 +269,12 @@ def _queue_when_reachable(name: str, url: str | None) -> Any:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the demo (queuekit.demo) on ``--url``'s server, else the embedded one."""
+    """Run the demo (queuekit.demo) on ``--url``'s server, else the embedded one; the demo tells its own story, so
+    the worker's log shows only errors (all of it with ``-v``)."""
+    from .cli_logs import configure
     from .demo import run
+
+    configure(verbose=args.verbose, level=logging.DEBUG if args.verbose else logging.ERROR)
 
     return run(args.url)
 

@@ -47,8 +47,10 @@ def test_a_failed_attempt_logs_its_error_and_its_traceback_only_at_debug(queue, 
     job = queue.add("email", attempts=2, backoff=False)
     Worker(queue, {"email": broken}).drain()
 
-    # Then each failed attempt is one WARNING line with its error and what comes next, and no traceback
-    failed = [r for r in _lines(caplog) if r.levelno == logging.WARNING]
+    # Then each failed attempt is one line with its error and what comes next (INFO when retried, WARNING when it
+    # failed for good), and no traceback
+    failed = [r for r in _lines(caplog) if " failed after " in r.getMessage()]
+    assert [r.levelno for r in failed] == [logging.INFO, logging.WARNING]
     assert [r.getMessage().split(" failed after ")[0] for r in failed] == [f"job {job.id} (email) attempt 1 of 2",
                                                                            f"job {job.id} (email) attempt 2 of 2"]
     assert failed[0].getMessage().endswith(": no such mailbox; retry in 0 ms")

@@ -495,30 +495,32 @@ def log_start(run: Run, host: Host) -> None:
 
 
 def log_outcome(run: Run, host: Host, outcome: Outcome, finished_ms: int) -> None:
-    """The line of a job's outcome: completed (INFO), failed attempt (WARNING; its traceback at DEBUG), failed for
-    good (ERROR), given back to the queue (INFO). Built only when its level is enabled."""
-    level = _LEVELS[outcome.kind]
+    """The line of a job's outcome: completed (INFO), failed attempt (INFO when a retry follows, WARNING when it
+    fails for good, ERROR unrun; its traceback at DEBUG), given back to the queue (INFO). Built only when its level
+    is enabled: a retried attempt, part of a job's ordinary life, stays silent where logging is not configured (a
+    notebook shows WARNING and above through Python's last-resort handler)."""
+    job = run.job
+    retried = outcome.kind is Kind.FAIL and job.failures + 1 < job.opts.attempts  # as finish.lua decides
+    level = logging.INFO if retried else _LEVELS[outcome.kind]
     if not logger.isEnabledFor(level):
         return
-    job = run.job
     began = run.started_ms or job.started_at or finished_ms
     took = max(0, finished_ms - began)
     extra = _extra(run, host, duration_ms=took)
+    if outcome.kind in (Kind.FAIL, Kind.FATAL):
+        extra["error"] = outcome.value
     if outcome.kind is Kind.OK:
         logger.info("job %s (%s) completed in %d ms", job.id, job.type, took, extra=extra)
     elif outcome.kind is Kind.RELEASE:
         logger.info("job %s (%s) given back to the queue: %s", job.id, job.type, outcome.value, extra=extra)
     elif outcome.kind is Kind.FATAL:
-        logger.error("job %s (%s) failed for good: %s", job.id, job.type, outcome.value,
-                     extra={**extra, "error": outcome.value})
+        logger.error("job %s (%s) failed for good: %s", job.id, job.type, outcome.value, extra=extra)
     else:
-        attempt, attempts = job.failures + 1, job.opts.attempts
-        then = f"retry in {outcome.delay} ms" if attempt < attempts else "failed for good"  # as finish.lua decides
-        logger.warning("job %s (%s) attempt %d of %d failed after %d ms: %s; %s", job.id, job.type, attempt,
-                       attempts, took, outcome.value, then, extra={**extra, "error": outcome.value})
+        then = f"retry in {outcome.delay} ms" if retried else "failed for good"
+        logger.log(level, "job %s (%s) attempt %d of %d failed after %d ms: %s; %s", job.id, job.type,
+                   job.failures + 1, job.opts.attempts, took, outcome.value, then, extra=extra)
     if outcome.traceback and logger.isEnabledFor(logging.DEBUG):
-        logger.debug("job %s (%s) traceback:\n%s", job.id, job.type, outcome.traceback.rstrip(),
-                     extra={**extra, "error": outcome.value})
+        logger.debug("job %s (%s) traceback:\n%s", job.id, job.type, outcome.traceback.rstrip(), extra=extra)
 
 
 _LEVELS = {Kind.OK: logging.INFO, Kind.RELEASE: logging.INFO, Kind.FAIL: logging.WARNING, Kind.FATAL: logging.ERROR}
