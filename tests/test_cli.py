@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fixtures import REAL_REDIS_URL
+
 from queuekit import Worker
 from queuekit.cli import _server_of, main
 
