@@ -1,25 +1,29 @@
-"""The ``queuekit`` command: demo, worker, info, jobs, retry, server, learn."""
+"""The ``queuekit`` command: its parser, its one-line errors, and the verbs that run things (demo, worker, server).
+
+The operator's verbs (info, jobs, job show, pause, resume, clean, empty, obliterate, remove, retry) live in
+:mod:`queuekit.cli_admin`; the logging set-up in :mod:`queuekit.cli_logs`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .queue import Queue
+from typing import Any
 
 __all__ = ["main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``queuekit`` command; returns the exit status."""
+    """Entry point of the ``queuekit`` command; returns the exit status.
+
+    Every error ends in one line on stderr and a non-zero status, never a traceback: a refused request or an
+    unreachable server (1), a port already taken (1), Ctrl-C (130), a closed output such as ``| head`` (141).
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "learn":
         from .learn.cli import main as learn_main
@@ -31,79 +35,174 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # the CLI reports errors in one line, never a traceback
-        from .errors import QueuekitError
+        if args.command not in ("demo", "server", "worker"):  # the worker says it in its log
+            private, line = _the_server(args.url)
+            print(f"queuekit: {'warning: ' if private else ''}{line}", file=sys.stderr)
+            if args.verbose:
+                from .cli_logs import configure
 
-        if isinstance(exc, (QueuekitError, ImportError, ValueError)):
-            print(f"queuekit: error: {exc}", file=sys.stderr)
-            return 1
-        raise
+                configure(verbose=True, level=logging.WARNING)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, not at exit: a reader gone by now is reported like any other closed pipe
+        return status
+    except KeyboardInterrupt:
+        print("queuekit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return _output_closed()
+    except Exception as exc:  # the CLI reports errors in one line, never a traceback
+        return _one_line(exc)
+
+
+def _one_line(exc: Exception) -> int:
+    from .errors import QueuekitError
+
+    if isinstance(exc, (QueuekitError, ImportError, ValueError, OSError)):
+        print(f"queuekit: error: {exc}", file=sys.stderr)
+        return 1
+    raise exc
+
+
+def _output_closed() -> int:
+    """stdout's reader went away (``queuekit jobs | head -1``): say so on stderr and stop writing, so that Python's
+    own flush at exit finds nothing to write into the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no real file (a test's capture): nothing to redirect
+        pass
+    print("queuekit: output closed early (broken pipe)", file=sys.stderr)
+    return 141
+
+
+def _the_server(url: str | None) -> tuple[bool, str]:
+    """Which server a command works on (host:port/db, never a password), as a line to show; True when it is a
+    private in-process one that nobody else sees (then the line is a warning)."""
+    from .connection import resolve_url
+
+    target = resolve_url(url)
+    if target is None:
+        return True, ("no REDIS_URL and no --url: this is a private in-process server; it sees nothing of other "
+                      "processes (start `queuekit server` and set REDIS_URL, or pass --url)")
+    return False, f"on {_server_of(target)}"
+
+
+def _server_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return f"unix:{parts.path}"
+    db = parts.path.strip("/") or "0"
+    try:
+        port = parts.port or 6379
+    except ValueError:
+        port = 6379
+    return f"Redis at {parts.hostname or '127.0.0.1'}:{port}/{db}"
+
+
+def _globals(*, in_verb: bool) -> argparse.ArgumentParser:
+    """The options every verb takes, before or after its name (after it, an option absent leaves the one given
+    before it in place)."""
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if in_verb else value
+
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("global options (before or after the verb)")
+    g.add_argument("--url", default=default(None), help="Redis URL (default: $REDIS_URL, else a private in-process "
+                                                        "server no other process sees)")
+    g.add_argument("--queue", "-q", action="append", default=default(None), metavar="NAME",
+                   help="queue name (default: default; info: every queue; repeatable for info)")
+    g.add_argument("--json", action="store_true", default=default(False), help="print JSON instead of text")
+    g.add_argument("--verbose", "-v", action="store_true", default=default(False),
+                   help="queuekit's own DEBUG log (not redis-py's or asyncio's)")
+    return p
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="queuekit", description="Job queues on Redis: learn them, then use them.")
-    parser.add_argument("--url", help="Redis URL (default: $REDIS_URL, else the embedded server)")
-    sub = parser.add_subparsers(dest="command")
+    parser = argparse.ArgumentParser(prog="queuekit", description="Job queues on Redis: learn them, then use them.",
+                                     parents=[_globals(in_verb=False)])
+    sub = parser.add_subparsers(dest="command", metavar="VERB")
+    common = [_globals(in_verb=True)]
 
-    p = sub.add_parser("demo", help="run a short demonstration on the embedded server")
-    p.set_defaults(func=cmd_demo)
+    def verb(name: str, func: Any, help: str, **kw: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, parents=common, **kw)
+        p.set_defaults(func=func)
+        return p
 
-    p = sub.add_parser("worker", help="run a worker process")
+    verb("demo", cmd_demo, "run a short demonstration on the embedded server")
+    _worker_parser(verb("worker", cmd_worker, "run a worker process"))
+    p = verb("server", cmd_server, "run an embedded Redis-compatible server for several processes")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=6390, help="TCP port (default 6390; 0 picks a free one)")
+    _admin_parsers(verb)
+    sub.add_parser("learn", help="the course: exercises, hints and grading (see 'queuekit learn --help')")
+    return parser
+
+
+def _worker_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("target", help="MODULE[:ATTR]; ATTR (default 'handlers') is a dict {type: handler}, a Worker, "
                                   "a patterns.Registry or a patterns.ScriptQueue")
-    p.add_argument("--queue", default="default", help="queue name (default: default)")
     p.add_argument("--concurrency", "-c", type=int, default=1)
     p.add_argument("--lease", type=float, default=30.0, help="lease in seconds (default 30)")
     p.add_argument("--max-stalls", type=int, default=1)
     p.add_argument("--shutdown-timeout", type=float, default=30.0,
                    help="seconds to finish running jobs on SIGTERM/SIGINT (default 30)")
     p.add_argument("--burst", action="store_true", help="process what is ready, then exit")
-    p.add_argument("--verbose", "-v", action="store_true")
-    p.set_defaults(func=cmd_worker)
+    p.add_argument("--log-format", choices=("text", "json"), default="text",
+                   help="text lines (default) or one JSON object per line: time, level, logger, message, and the "
+                        "job's job_id, job_type, queue, attempt, duration_ms, error")
 
-    p = sub.add_parser("info", help="counts per state of each queue, live workers, job types no live worker serves")
-    p.add_argument("--queue", action="append", help="only this queue (repeatable)")
-    p.add_argument("--json", action="store_true", help="one JSON object: queue name -> paused, counts, workers, "
-                                                       "unserved ({type: jobs waiting})")
-    p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("jobs", help="list the jobs of a queue in a state")
-    p.add_argument("queue")
-    p.add_argument("--state", default="failed")
-    p.add_argument("--type")
-    p.add_argument("--start", type=int, default=0)
-    p.add_argument("--count", type=int, default=20)
-    p.set_defaults(func=cmd_jobs)
+def _admin_parsers(verb: Any) -> None:
+    from . import cli_admin as admin
 
-    p = sub.add_parser("retry", help="put failed jobs back in line")
-    p.add_argument("queue")
-    p.add_argument("ids", nargs="*")
+    p = verb("info", admin.cmd_info, "counts per state of each queue, live workers, job types no live worker serves")
+    p.add_argument("--interval", type=float, metavar="N", help="refresh every N seconds until Ctrl-C")
+    p = verb("jobs", admin.cmd_jobs, "list the jobs of a queue in a state")
+    p.add_argument("queue_arg", nargs="?", metavar="QUEUE", help="the queue (or --queue; default: default)")
+    p.add_argument("--state", default="failed", choices=admin.STATES,
+                   help=f"one of {', '.join(admin.STATES)} (default: failed)")
+    p.add_argument("--type", help="only jobs of this type")
+    p.add_argument("--start", type=int, default=0, help="skip this many (default 0)")
+    p.add_argument("--count", type=int, default=20, help="at most this many (default 20)")
+    p = verb("job", None, "one job: 'job show ID'")
+    shows = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    s = shows.add_parser("show", help="data, options, state, progress, result, attempts with tracebacks, log lines",
+                         parents=[_globals(in_verb=True)])
+    s.add_argument("id")
+    s.set_defaults(func=admin.cmd_job_show)
+    verb("pause", admin.cmd_pause, "stop workers from starting new jobs of the queue (running ones finish)")
+    verb("resume", admin.cmd_resume, "let workers start jobs of the queue again")
+    p = verb("clean", admin.cmd_clean, "remove finished jobs of one state (all of them unless --keep or --older-than)")
+    p.add_argument("state", choices=("complete", "failed"))
+    p.add_argument("--keep", type=int, metavar="N", help="keep the newest N")
+    p.add_argument("--older-than", type=int, metavar="MS", help="only those finished more than MS ms ago")
+    verb("empty", admin.cmd_empty, "remove the waiting and delayed jobs of the queue (running and finished ones stay)")
+    p = verb("obliterate", admin.cmd_obliterate, "delete every job and key of the queue (asks for confirmation)")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask (required without a terminal)")
+    p = verb("remove", admin.cmd_remove, "delete jobs in any state, with their logs and history")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p = verb("retry", admin.cmd_retry, "put failed jobs back in line: the IDs given, or --all")
+    p.add_argument("ids", nargs="*", metavar="ID")
     p.add_argument("--all", action="store_true", help="every failed job")
-    p.set_defaults(func=cmd_retry)
-
-    p = sub.add_parser("server", help="run an embedded Redis-compatible server for several processes")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=6390, help="TCP port (default 6390; 0 picks a free one)")
-    p.set_defaults(func=cmd_server)
-
-    sub.add_parser("learn", help="the course: exercises, hints and grading (see 'queuekit learn --help')")
-    return parser
 
 
 # ---- commands --------------------------------------------------------------------------------------------------
 
 def cmd_server(args: argparse.Namespace) -> int:
+    """Serve the embedded store over TCP until Ctrl-C or SIGTERM."""
+    from .cli_admin import CliError
     from .server import EmbeddedServer
 
-    server = EmbeddedServer(args.host, args.port).start()
+    try:
+        server = EmbeddedServer(args.host, args.port).start()
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; choose another port with "
+                       "--port (0 picks a free one)") from None
     print(f"queuekit embedded server listening; use it with:\n  export REDIS_URL={server.url}", flush=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.serve_forever()  # Ctrl-C: main() says so in one line
     finally:
         server.stop()
     return 0
@@ -121,11 +220,14 @@ def _load_target(spec: str) -> Any:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from .cli_admin import queue_name
+    from .cli_logs import configure
     from .patterns import Registry, ScriptQueue
     from .worker import Worker
 
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure(verbose=args.verbose, fmt=args.log_format)
+    private, line = _the_server(args.url)
+    logging.getLogger("queuekit.cli").log(logging.WARNING if private else logging.INFO, "%s", line)
     target = _load_target(args.target)
     options = {"concurrency": args.concurrency, "lease": args.lease, "max_stalls": args.max_stalls,
                "shutdown_timeout": args.shutdown_timeout}
@@ -137,7 +239,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         options["concurrency"] = 1
         worker = target.worker(**{k: v for k, v in options.items() if k != "concurrency"})
     elif isinstance(target, dict):
-        worker = Worker(_queue_when_reachable(args.queue, args.url), target, **options)
+        worker = Worker(_queue_when_reachable(queue_name(args), args.url), target, **options)
     else:
         raise ValueError(  # noqa: TRY004 - a bad --target value, reported as such by main()
             f"{args.target} is a {type(target).__name__}; expected a dict of handlers, a Worker, a Registry or a "
@@ -166,69 +268,13 @@ def _queue_when_reachable(name: str, url: str | None) -> Any:
             pause = min(5.0, pause * 2)
 
 
-def cmd_info(args: argparse.Namespace) -> int:
-    from .connection import connect
-    from .keys import QUEUES
-    from .queue import Queue
-
-    client = connect(args.url)
-    names = args.queue or sorted(client.smembers(QUEUES))
-    reports = {name: _report(Queue(name, client=client)) for name in names}
-    if args.json:
-        print(json.dumps(reports, indent=2))
-        return 0
-    if not reports:
-        print("no queues yet")
-    for name, report in reports.items():
-        _print_report(name, report)
-    return 0
-
-
-def _report(queue: Queue) -> dict[str, Any]:
-    """What ``queuekit info`` says about one queue."""
-    return {"paused": queue.paused, "counts": queue.counts(), "workers": queue.workers(),
-            "unserved": queue.unserved()}
-
-
-def _print_report(name: str, report: dict[str, Any]) -> None:
-    paused = " (paused)" if report["paused"] else ""
-    print(f"{name}{paused}: " + "  ".join(f"{state} {n}" for state, n in report["counts"].items()))
-    for w in report["workers"]:
-        age = (time.time() * 1000 - w["last_seen"]) / 1000
-        print(f"  worker {w['id']}  types {','.join(w['types'])}  concurrency {w['concurrency']}  "
-              f"running {w['running']}  completed {w['completed']}  failed {w['failed']}  "
-              f"seen {age:.1f}s ago")
-    if not report["workers"]:
-        print("  no live workers")
-    if report["unserved"]:
-        print("  no live worker serves: " + ", ".join(f"{t} ({n} waiting)" for t, n in report["unserved"].items()))
-
-
-def cmd_jobs(args: argparse.Namespace) -> int:
-    from .queue import Queue
-
-    queue = Queue(args.queue, url=args.url)
-    for job in queue.jobs(args.state, type=args.type, start=args.start, count=args.count):
-        error = f"  error: {job.error}" if job.error else ""
-        print(f"#{job.id}  {job.type}  {job.state}  attempts {job.attempts_made}{error}")
-    return 0
-
-
-def cmd_retry(args: argparse.Namespace) -> int:
-    from .queue import Queue
-
-    queue = Queue(args.queue, url=args.url)
-    if args.all:
-        ids = queue.retry_failed()
-    else:
-        ids = [i for i in args.ids if queue.retry(i)]
-    print(f"{len(ids)} job(s) back in line" + (f": {', '.join(ids)}" if ids else ""))
-    return 0
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the demo (queuekit.demo) on ``--url``'s server, else the embedded one."""
+    """Run the demo (queuekit.demo) on ``--url``'s server, else the embedded one; the demo tells its own story, so
+    the worker's log shows only errors (all of it with ``-v``)."""
+    from .cli_logs import configure
     from .demo import run
+
+    configure(verbose=args.verbose, level=logging.DEBUG if args.verbose else logging.ERROR)
 
     return run(args.url)
 

@@ -118,9 +118,23 @@ class HandlerNotFound(QueuekitError, LookupError):
 
 
 class Retry(QueuekitError):
-    """Raised by a handler to ask for another attempt after ``delay`` seconds (counts as a failed attempt)."""
+    """Raised by a handler to ask for another attempt after ``delay`` seconds (counts as a failed attempt):
+    ``raise Retry(delay=5)``, or ``raise Retry("rate limited", delay=5)`` with a message.
 
-    def __init__(self, message: str = "retry requested", delay: float | None = None) -> None:
+    Raises:
+        ValidationError: (field ``"delay"``) a number given as the message (``Retry(5)``), or a delay that is not a
+            number of 0 or more.
+    """
+
+    def __init__(self, message: str = "retry requested", *, delay: float | None = None) -> None:
+        if not isinstance(message, str):
+            # Retry(5) reads as "retry in 5" but would be a message: refuse it rather than retry at the backoff
+            raise ValidationError("delay", f"Retry({message!r}) gives the delay as the message; "
+                                           f"use Retry(delay={message!r}) (seconds)")
+        if delay is not None and (isinstance(delay, bool) or not isinstance(delay, (int, float))
+                                  or not delay >= 0 or delay == float("inf")):
+            raise ValidationError("delay", f"expected a number of seconds, 0 or more, as in Retry(delay=5); "
+                                           f"got {delay!r}")
         super().__init__(message)
         self.delay = delay
 

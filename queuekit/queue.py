@@ -633,6 +633,17 @@ class Queue:
                 return total
 
     @translated
+    def empty(self) -> int:
+        """Remove every job waiting in line or delayed (retries in backoff too), of every type, with its log and
+        history; active and finished jobs stay. Returns how many were removed (1,000 per script call)."""
+        total = 0
+        while True:
+            n = int(scripts.run(self.client, scripts.empty(self.keys, self.channel, 1000)))
+            total += n
+            if n < 1000:
+                return total
+
+    @translated
     def pause(self) -> None:
         """Stop every worker of this queue from starting new jobs (running ones finish)."""
         self.client.hset(self.keys.meta, "paused", "1")

@@ -23,7 +23,7 @@ from .keys import QueueKeys
 
 __all__ = ["FILES", "SOURCES", "SHAS", "Call", "run", "run_async", "pipelined", "settle_async", "load_all_async",
            "add", "add_head", "add_args", "enqueue", "claim", "finish", "extend", "sweep", "clean", "leave",
-           "progress", "remove", "retry", "run_framed"]
+           "progress", "remove", "retry", "empty", "run_framed"]
 
 
 # ---- the sources ----------------------------------------------------------------------------------------------
@@ -257,3 +257,8 @@ def remove(keys: QueueKeys, job_id: str, channel: str) -> Call:
 def retry(keys: QueueKeys, channel: str, job_ids: Sequence[str]) -> Call:
     """Put failed jobs back in line with fresh attempts; ``["*"]``: every failed job (10,000 a call at most)."""
     return Call("retry", (keys.failed, keys.base), (channel, *job_ids))
+
+
+def empty(keys: QueueKeys, channel: str, limit: int) -> Call:
+    """Remove up to ``limit`` waiting and delayed jobs (every type) with their logs and histories."""
+    return Call("empty", (keys.types, keys.base), (channel, limit))

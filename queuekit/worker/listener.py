@@ -97,7 +97,9 @@ class Listener:
                 try:
                     await self._wait_for_jobs(lane, free)
                     pause = 0.05
-                except NETWORK_ERRORS:
+                except NETWORK_ERRORS as exc:  # the loop's turns log the outage once; here only at DEBUG
+                    logger.debug("worker %s: the listener's wait lost Redis (%s); retrying in %.2f s",
+                                 self.host.id, exc, pause)
                     await asyncio.sleep(pause)
                     pause = min(2.0, pause * 2)
                 except Exception:  # noqa: BLE001 - a bug here must not end the listener silently: say so, go on

@@ -245,12 +245,13 @@ class Sweep(Chore):
     def _took(self, reply: Any) -> None:
         name = self.host.queue.name
         for i in range(0, len(reply or ()), 2):
+            extra = {"job_id": reply[i], "queue": name}
             if reply[i + 1] == "returned":
                 logger.info("job %s of queue %s was handed to a worker that never took it (it stopped answering): "
-                            "back in line", reply[i], name)
+                            "given back to the queue", reply[i], name, extra=extra)
             else:
                 logger.warning("job %s of queue %s stalled (its worker stopped answering): %s", reply[i], name,
-                               reply[i + 1])
+                               reply[i + 1], extra=extra)
 
 
 class Loop:
@@ -272,6 +273,7 @@ class Loop:
                                           Sweep(host, burst), self.clean)
         self._listening: asyncio.Task[None] | None = None
         self._retry_pause = 0.05
+        self._down_since: float | None = None  # when Redis became unreachable (None: reachable)
 
     async def run(self) -> None:
         """Turn until the worker has stopped (or, in burst mode, found nothing more to do)."""
@@ -302,9 +304,12 @@ class Loop:
             chore.plan(turn, now)
         try:
             await turn.send(self.client)
-            self._retry_pause = 0.05
         except NETWORK_ERRORS as exc:
             return await self._unreachable(now, exc)
+        if self._down_since is not None:
+            logger.info("worker %s: Redis reachable again after %.1f s", self.host.id, now - self._down_since)
+            self._down_since = None
+            self._retry_pause = 0.05
         return await self._after()
 
     async def _stopping(self, now: float) -> bool | None:
@@ -347,7 +352,12 @@ class Loop:
             runner.reports.clear()
             runner.running.clear()
             return False
-        logger.warning("worker %s: Redis unreachable (%s); retrying in %.2f s", self.host.id, exc, self._retry_pause)
+        if self._down_since is None:
+            self._down_since = now
+            logger.warning("worker %s: Redis unreachable (%s); retrying until it answers", self.host.id, exc)
+        else:  # one warning per outage; each retry at DEBUG
+            logger.debug("worker %s: Redis still unreachable (%s); retrying in %.2f s", self.host.id, exc,
+                         self._retry_pause)
         await asyncio.sleep(self._retry_pause)
         self._retry_pause = min(2.0, self._retry_pause * 2)
         return True

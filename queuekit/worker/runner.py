@@ -341,6 +341,8 @@ class Runner:
         assert loop is not None
         if job.opts.ttl:
             run.timer = loop.call_later(job.opts.ttl / 1000, self._expire, run)
+        if logger.isEnabledFor(logging.INFO):  # nothing more than this test on the claim path when not logged
+            log_start(run, self.host)
         if job.type in self._async_types:
             run.task = loop.create_task(self._run_async(run, handler))
         else:
@@ -435,7 +437,9 @@ class Runner:
             self.host.stats["completed" if outcome.kind is Kind.OK else "failed"] += 1
         if not self.reports:
             self.reports_since = time.monotonic()
-        self.reports.append(Report(run.job.id or "", run.token, outcome, run.started_ms, now_ms()))
+        finished = now_ms()
+        self.reports.append(Report(run.job.id or "", run.token, outcome, run.started_ms, finished))
+        log_outcome(run, self.host, outcome, finished)
         if self.wake is not None:
             self.wake.set()
 
@@ -472,6 +476,54 @@ class Runner:
     def leases(self) -> list[str]:
         """id, lease token, id, token, ... of the jobs held (for the heartbeat)."""
         return [x for run in self.running.values() if not run.lost for x in (run.job.id or "", run.token)]
+
+
+# ---- the worker's log: one line per job start, completion, failed attempt and job given back -----------------------
+
+def _extra(run: Run, host: Host, **more: Any) -> dict[str, Any]:
+    """The fields of a job's log record (``extra=``), for a structured (JSON) log."""
+    job = run.job
+    return {"job_id": job.id, "job_type": job.type, "queue": host.queue.name, "worker": host.id,
+            "attempt": job.failures + 1, **more}
+
+
+def log_start(run: Run, host: Host) -> None:
+    """``job 17 (email) started: attempt 1 of 3`` (INFO)."""
+    job = run.job
+    logger.info("job %s (%s) started: attempt %d of %d", job.id, job.type, job.failures + 1, job.opts.attempts,
+                extra=_extra(run, host))
+
+
+def log_outcome(run: Run, host: Host, outcome: Outcome, finished_ms: int) -> None:
+    """The line of a job's outcome: completed (INFO), failed attempt (INFO when a retry follows, WARNING when it
+    fails for good, ERROR unrun; its traceback at DEBUG), given back to the queue (INFO). Built only when its level
+    is enabled: a retried attempt, part of a job's ordinary life, stays silent where logging is not configured (a
+    notebook shows WARNING and above through Python's last-resort handler)."""
+    job = run.job
+    retried = outcome.kind is Kind.FAIL and job.failures + 1 < job.opts.attempts  # as finish.lua decides
+    level = logging.INFO if retried else _LEVELS[outcome.kind]
+    if not logger.isEnabledFor(level):
+        return
+    began = run.started_ms or job.started_at or finished_ms
+    took = max(0, finished_ms - began)
+    extra = _extra(run, host, duration_ms=took)
+    if outcome.kind in (Kind.FAIL, Kind.FATAL):
+        extra["error"] = outcome.value
+    if outcome.kind is Kind.OK:
+        logger.info("job %s (%s) completed in %d ms", job.id, job.type, took, extra=extra)
+    elif outcome.kind is Kind.RELEASE:
+        logger.info("job %s (%s) given back to the queue: %s", job.id, job.type, outcome.value, extra=extra)
+    elif outcome.kind is Kind.FATAL:
+        logger.error("job %s (%s) failed for good: %s", job.id, job.type, outcome.value, extra=extra)
+    else:
+        then = f"retry in {outcome.delay} ms" if retried else "failed for good"
+        logger.log(level, "job %s (%s) attempt %d of %d failed after %d ms: %s; %s", job.id, job.type,
+                   job.failures + 1, job.opts.attempts, took, outcome.value, then, extra=extra)
+    if outcome.traceback and logger.isEnabledFor(logging.DEBUG):
+        logger.debug("job %s (%s) traceback:\n%s", job.id, job.type, outcome.traceback.rstrip(), extra=extra)
+
+
+_LEVELS = {Kind.OK: logging.INFO, Kind.RELEASE: logging.INFO, Kind.FAIL: logging.WARNING, Kind.FATAL: logging.ERROR}
 
 
 # ---- handler calling (shared by the sync and async paths) ----------------------------------------------------------
