@@ -136,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=6390, help="TCP port (default 6390; 0 picks a free one)")
     _admin_parsers(verb)
+    from .cli_web import add_parsers
+
+    add_parsers(verb)
     sub.add_parser("learn", help="the course: exercises, hints and grading (see 'queuekit learn --help')")
     return parser
 

@@ -355,3 +355,39 @@ def test_a_worker_started_with_no_redis_url_is_warned(tmp_path):
     out = subprocess.run([sys.executable, "-m", "queuekit.cli", "worker", "nothing_here"], env=_child_env(None),
                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "private in-process server" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.realredis
+def test_queuekit_metrics_serves_the_queues_metrics_until_ctrl_c(real_redis):
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from queuekit import Queue
+
+    # Given a queue with three waiting jobs on the real Redis, and `queuekit metrics` on a free port
+    queue = Queue("metered", url=REAL_REDIS_URL)
+    for n in range(3):
+        queue.add("mail", {"n": n})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "queuekit.cli", "metrics", "--port", str(port)],
+                            env=_child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and "/metrics" in proc.stdout.readline()
+
+        # When Prometheus scrapes it
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+
+        # Then the waiting jobs are there, as the queue counts them
+        samples = [s for family in text_string_to_metric_families(text) for s in family.samples
+                   if s.name == "queuekit_jobs" and s.labels["queue"] == "metered" and s.labels["state"] == "inactive"]
+        assert [(s.labels["type"], s.value) for s in samples] == [("mail", 3.0)]
+    finally:
+        # ... and Ctrl-C ends it in one line
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=10)
+        queue.obliterate()
+        queue.close()
+    assert proc.returncode == 130 and "Traceback" not in err and "interrupted" in err
