@@ -27,6 +27,7 @@ from .job import (
     JobState,
     _job_type,
     _ms,
+    _priority,
     encode_data,
     now_ms,
 )
@@ -631,6 +632,47 @@ class Queue:
             total += n
             if n < 1000:
                 return total
+
+    @translated
+    def promote(self, job_id: str | int) -> bool:
+        """Put a delayed job in line now, where it would go once due; False if it is not delayed (or not a job)."""
+        return bool(scripts.run(self.client, scripts.promote(self.keys, str(job_id), self.channel)))
+
+    @translated
+    def set_priority(self, job_id: str | int, priority: int | str) -> bool:
+        """Change a job's priority (a name such as "high" or an integer, as :class:`JobOptions` takes). A waiting job
+        moves to its new band, keeping its arrival order within it; a delayed job takes it into line when promoted;
+        in any other state only the field changes. False if there is no such job."""
+        value = _priority(priority)
+        return bool(scripts.run(self.client, scripts.priority(self.keys, str(job_id), value)))
+
+    #: the states ``move`` can put a job in
+    MOVE_STATES = ("inactive", "complete", "failed")
+    #: the error of a job ``move`` puts in the failed line
+    MOVED_TO_FAILED = "moved to failed by an operator"
+
+    @translated
+    def move(self, job_id: str | int, state: str) -> bool:
+        """Kue's change of state: put a job that is not running in ``state``. "inactive": back in line with fresh
+        attempts (like ``retry``); "complete" or "failed": finished now (failed with the error
+        ``MOVED_TO_FAILED``). A job is never made active (only a worker's claim does that, with a handler to run
+        it), nor delayed (add it with ``delay=`` instead); an active job is not moved (its worker holds a lease).
+        Returns False if there is no such job; True once it is in ``state`` (already there: unchanged)."""
+        if state == "active":
+            raise ValidationError("state", "a job is never active without a handler: only a worker's claim makes it "
+                                           "active; move it to 'inactive' and a worker takes it")
+        if state == "delayed":
+            raise ValidationError("state", "a job is delayed by adding it with delay=...; move it to 'inactive' to "
+                                           "run it now")
+        if state not in self.MOVE_STATES:
+            raise ValidationError("state", f"unknown state {state!r}; expected one of {', '.join(self.MOVE_STATES)}")
+        job_id = str(job_id)
+        moved = int(scripts.run(self.client, scripts.move(self.keys, job_id, state, now_ms(), self.MOVED_TO_FAILED,
+                                                          self.channel)))
+        if moved < 0:
+            raise ValidationError("state", f"job {job_id} is active: its worker holds a lease on it, so it is not "
+                                           "moved; wait for it to finish (or for its lease to run out)")
+        return moved == 1
 
     @translated
     def pause(self) -> None:
