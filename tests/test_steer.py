@@ -187,3 +187,172 @@ def test_move_refuses_an_active_job_whose_worker_holds_a_lease(backend, queue):
 
 def test_move_an_unknown_job_is_false(queue):
     assert queue.move("nope", "complete") is False
+
+
+# ---- bulk retry and remove ----------------------------------------------------------------------------------------
+
+def test_retry_many_puts_the_failed_ones_back_and_skips_the_others(queue):
+    # Given three failed jobs and a waiting one
+    failed = [queue.add("t") for _ in range(3)]
+    Worker(queue, {"t": _fail}).drain()
+    waiting = queue.add("t")
+
+    # When two failed ones, the waiting one and an unknown id are retried
+    retried = queue.retry_many([failed[0].id, int(failed[2].id), waiting.id, "nope"])
+
+    # Then the two failed ones are back in line, and nothing else changed
+    assert retried == [failed[0].id, failed[2].id]
+    assert queue.counts() == _counts(inactive=3, failed=1)
+    assert queue.retry_many([]) == []
+
+
+def test_remove_many_deletes_jobs_in_any_state(backend, queue):
+    # Given jobs waiting, delayed and failed
+    waiting, delayed = queue.add("t"), queue.add("t", delay=60_000)
+    failed = queue.add("u")
+    Worker(queue, {"u": _fail}).drain()
+
+    # When they and an unknown id are removed in one call
+    assert queue.remove_many([waiting.id, delayed.id, failed.id, "nope"]) == 3
+
+    # Then nothing of them is left, their failure group included
+    assert queue.counts() == EMPTY and queue.failure_groups() == []
+    assert [k for k in backend.keys() if k.startswith(queue.keys.base) and ":job:" in k] == []
+
+
+@pytest.mark.parametrize("bad", [None, "1", [None], [True], [""], [1.5], [["1"]]])
+def test_bulk_calls_refuse_bad_ids_and_write_nothing(backend, queue, bad):
+    queue.add("t")
+    before = snapshot(backend.client)
+    for call in (queue.retry_many, queue.remove_many):
+        with pytest.raises(ValidationError, match="ids"):
+            call(bad)
+    assert snapshot(backend.client) == before
+
+
+def test_retry_many_of_a_star_retries_no_other_job(queue):
+    # "*" is retry.lua's word for every failed job; as an id it names no job
+    queue.add("t")
+    Worker(queue, {"t": _fail}).drain()
+    assert queue.retry_many(["*"]) == [] and queue.retry("*") == 0
+    assert queue.counts() == _counts(failed=1)
+
+
+# ---- failures grouped by error ------------------------------------------------------------------------------------
+
+def _smtp_and_others(queue) -> tuple[list[str], list[str]]:
+    """312 jobs failing with "TimeoutError: smtp" (200 emails, 112 digests), 5 with another error, 3 complete."""
+    smtp = queue.add_bulk([("email" if n < 200 else "digest", {"error": "TimeoutError: smtp"}) for n in range(312)])
+    other = queue.add_bulk([("email", {"error": "ValueError: bad address\n  in line 3"}) for _ in range(5)])
+    queue.add_bulk([("email", {"ok": True}) for _ in range(3)])
+
+    def handler(job):
+        if "error" in job.data:
+            _fail(job)
+
+    Worker(queue, {"email": handler, "digest": handler}, concurrency=16).drain()
+    return [j.id for j in smtp], [j.id for j in other]
+
+
+def test_failures_are_grouped_by_the_first_line_of_their_error(queue):
+    # Given 312 jobs of two types failing with one error, 5 with another, 3 complete
+    smtp, other = _smtp_and_others(queue)
+    assert queue.counts() == _counts(failed=317, complete=3)
+
+    # When the failure groups are read
+    groups = queue.failure_groups()
+
+    # Then there are two, biggest first, each with its count, first and last seen, and the types it hit
+    assert [(g["error"], g["count"]) for g in groups] == [("TimeoutError: smtp", 312), ("ValueError: bad address", 5)]
+    assert sorted(groups[0]["types"]) == ["digest", "email"] and groups[1]["types"] == ["email"]
+    assert all(isinstance(g["first_seen"], int) and g["first_seen"] <= g["last_seen"] for g in groups)
+    # ... the key is a hash (no error text names a key), and pages the group's ids
+    assert all(len(g["key"]) == 16 and int(g["key"], 16) >= 0 for g in groups)
+    page = queue.failure_group_ids(groups[0]["key"], start=300, count=50)
+    assert len(page) == 12 and set(page) <= set(smtp)
+    assert sorted(queue.failure_group_ids(groups[1]["key"]), key=int) == other
+    assert queue.failure_groups(limit=1) == groups[:1]
+
+
+def test_retry_group_puts_the_whole_group_back_in_line(queue):
+    # Given the 312 smtp failures and 5 others
+    smtp, other = _smtp_and_others(queue)
+    key = queue.failure_groups()[0]["key"]
+
+    # When the group is retried
+    retried = queue.retry_group(key)
+
+    # Then all 312 wait in line again, and only the other group is left
+    assert sorted(retried, key=int) == smtp
+    assert queue.counts() == _counts(inactive=312, failed=5, complete=3)
+    assert [g["count"] for g in queue.failure_groups()] == [5]
+    assert queue.failure_group_ids(key) == [] and queue.retry_group(key) == []
+
+
+def test_remove_group_deletes_the_whole_group(queue):
+    # Given the 312 smtp failures and 5 others
+    smtp, other = _smtp_and_others(queue)
+    key = queue.failure_groups()[0]["key"]
+
+    # When the group is removed
+    assert queue.remove_group(key) == 312
+
+    # Then its jobs are gone, the others stay
+    assert queue.counts() == _counts(failed=5, complete=3) and queue.get_job(smtp[0]) is None
+    assert [g["count"] for g in queue.failure_groups()] == [5] and queue.remove_group(key) == 0
+
+
+def test_every_way_out_of_the_failed_line_leaves_the_group(queue):
+    # Given five jobs failed with one error
+    jobs = [queue.add("t", {"error": "boom"}) for _ in range(5)]
+    Worker(queue, {"t": _fail}).drain()
+    assert [g["count"] for g in queue.failure_groups()] == [5]
+
+    # When one is retried, one removed, one moved to complete and one to inactive
+    queue.retry(jobs[0].id)
+    queue.remove(jobs[1].id)
+    queue.move(jobs[2].id, "complete")
+    queue.move(jobs[3].id, "inactive")
+
+    # Then one is left in the group; and once the failed line is cleaned, there is no group
+    assert [g["count"] for g in queue.failure_groups()] == [1]
+    assert queue.clean("failed") == 1
+    assert queue.failure_groups() == []
+
+
+def test_a_job_failed_by_the_stalled_sweep_joins_a_group(queue):
+    # Given a job claimed under a lease that ran out, and a sweep allowing no stall
+    from queuekit import scripts
+    from queuekit.job import now_ms
+    job = queue.add("t")
+    now = now_ms()
+    scripts.run(queue.client, scripts.claim(queue.keys, "w1", ["t"], now=now, want=1, lease_ms=1, token="tok",
+                                            channel="", promote_until=now))
+
+    # When the sweep runs
+    scripts.run(queue.client, scripts.sweep(queue.keys, now + 1000, 0, 0, "", 100))
+
+    # Then the job failed for good, in the group of its reason
+    assert queue.get_job(job.id).state == "failed"
+    [group] = queue.failure_groups()
+    assert group["count"] == 1 and group["error"].startswith("job stalled more than max_stalls")
+    assert queue.failure_group_ids(group["key"]) == [job.id]
+
+
+def test_hostile_error_text_names_no_key_and_a_bad_group_key_is_refused(backend, queue):
+    # Given a job failing with an error that spells other keys
+    queue.add("t", {"error": "x}:job:1\r\nfails:y"})
+    Worker(queue, {"t": _fail}).drain()
+    [group] = queue.failure_groups()
+    assert group["error"] == "x}:job:1"
+    assert queue.keys.fails(group["key"]) in backend.keys()
+
+    # Then a key that is not a group's hash is refused before anything is read or written
+    before = snapshot(backend.client)
+    for bad in ("*", "x}:job:1", "", None, "0" * 17):
+        for call in (queue.failure_group_ids, queue.retry_group, queue.remove_group):
+            with pytest.raises(ValidationError, match="key"):
+                call(bad)
+    with pytest.raises(ValidationError, match="limit"):
+        queue.failure_groups(limit=0)
+    assert snapshot(backend.client) == before
