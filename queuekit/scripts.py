@@ -249,9 +249,9 @@ def progress(keys: QueueKeys, job_id: str, token: str, percent: int, data: str, 
     return Call("progress", (keys.job(job_id),), (token, percent, data, channel, job_id))
 
 
-def remove(keys: QueueKeys, job_id: str, channel: str) -> Call:
-    """Delete a job in any state with its log and history."""
-    return Call("remove", (keys.base,), (job_id, channel))
+def remove(keys: QueueKeys, channel: str, job_ids: Sequence[str]) -> Call:
+    """Delete jobs in any state with their logs and histories."""
+    return Call("remove", (keys.base,), (channel, *job_ids))
 
 
 def retry(keys: QueueKeys, channel: str, job_ids: Sequence[str]) -> Call:
