@@ -23,7 +23,7 @@ from .keys import QueueKeys
 
 __all__ = ["FILES", "SOURCES", "SHAS", "Call", "run", "run_async", "pipelined", "settle_async", "load_all_async",
            "add", "add_head", "add_args", "enqueue", "claim", "finish", "extend", "sweep", "clean", "leave",
-           "progress", "remove", "retry", "empty", "run_framed"]
+           "progress", "remove", "retry", "empty", "promote", "priority", "move", "search", "run_framed"]
 
 
 # ---- the sources ----------------------------------------------------------------------------------------------
@@ -249,9 +249,9 @@ def progress(keys: QueueKeys, job_id: str, token: str, percent: int, data: str, 
     return Call("progress", (keys.job(job_id),), (token, percent, data, channel, job_id))
 
 
-def remove(keys: QueueKeys, job_id: str, channel: str) -> Call:
-    """Delete a job in any state with its log and history."""
-    return Call("remove", (keys.base,), (job_id, channel))
+def remove(keys: QueueKeys, channel: str, job_ids: Sequence[str]) -> Call:
+    """Delete jobs in any state with their logs and histories."""
+    return Call("remove", (keys.base,), (channel, *job_ids))
 
 
 def retry(keys: QueueKeys, channel: str, job_ids: Sequence[str]) -> Call:
@@ -262,3 +262,25 @@ def retry(keys: QueueKeys, channel: str, job_ids: Sequence[str]) -> Call:
 def empty(keys: QueueKeys, channel: str, limit: int) -> Call:
     """Remove up to ``limit`` waiting and delayed jobs (every type) with their logs and histories."""
     return Call("empty", (keys.types, keys.base), (channel, limit))
+
+
+def promote(keys: QueueKeys, job_id: str, channel: str) -> Call:
+    """Put a delayed job in line now (as claim.lua promotes it once due)."""
+    return Call("promote", (keys.base,), (job_id, channel))
+
+
+def priority(keys: QueueKeys, job_id: str, value: int) -> Call:
+    """Store a job's new priority (a validated integer) and, if it waits in line, move it to its new band."""
+    return Call("priority", (keys.base,), (job_id, value))
+
+
+def move(keys: QueueKeys, job_id: str, state: str, now: int, error: str, channel: str) -> Call:
+    """Move a job that is not active to ``state`` ("inactive", "complete" or "failed", with ``error``)."""
+    return Call("move", (keys.base,), (job_id, state, now, error, channel))
+
+
+def search(keys: QueueKeys, lines: Sequence[str], query: str, job_type: str, line: int, position: int, examine: int,
+           want: int) -> Call:
+    """Walk ``lines`` (in order) from ``position`` in ``lines[line]``, examining at most ``examine`` jobs, for at most
+    ``want`` jobs matching ``query`` (of ``job_type``; "" = any)."""
+    return Call("search", (keys.base, *lines), (query, job_type, line, position, examine, want))

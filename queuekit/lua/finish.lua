@@ -23,6 +23,7 @@
 --
 -- Each job that ends complete or failed is also added to its type's index, <prefix>done:<type> or
 -- <prefix>dead:<type> (same score as in the line), which counts and pages by type read: one ZADD per type a batch.
+-- A job failed for good also joins its failure group (<prefix>fails:<hash>, failgroups, failinfo: group_failure).
 --
 -- Counts what it applied in the queue's statistics: <prefix>stats (totals per type, run and wait time histograms)
 -- and the history buckets <prefix>minute:<n> and <prefix>hour:<n> (see tally in _lib.lua).
@@ -131,6 +132,7 @@ for _, o in ipairs(outcomes) do
           redis.call('ZADD', prefix .. 'dead:' .. jtype, now, id)
           t.add('failed:' .. jtype, 1)
           t.bucket('failed', 1)
+          group_failure(prefix, id, jtype, value, now)
           ev.add('failed', id, cjson.encode(value))
         end
       end

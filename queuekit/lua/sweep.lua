@@ -8,7 +8,8 @@
 -- KEYS[2]  failed (zset)
 -- KEYS[3]  sweep lock (string, expires)
 -- KEYS[4]  queue key prefix               qk:{Q}:   (job hashes job:<id>, attempt histories errs:<id>, lines
---                                         and the index dead:<type> a failed job joins are derived, same hash tag)
+--                                         and the index dead:<type> and failure group fails:<hash> (failgroups,
+--                                         failinfo) a failed job joins are derived, same hash tag)
 -- ARGV[1]  now, ms
 -- ARGV[2]  max_stalls
 -- ARGV[3]  lock time, ms (0 = sweep regardless of the lock)
@@ -59,6 +60,7 @@ for _, id in ipairs(expired) do
       redis.call('ZADD', prefix .. 'dead:' .. jtype, now, id)
       t.add('failed:' .. jtype, 1)
       t.bucket('failed', 1)
+      group_failure(prefix, id, jtype, reason, now)
       announce(channel, 'failed', id, cjson.encode(reason))
       out[#out + 1] = id
       out[#out + 1] = 'failed'
