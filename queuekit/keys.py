@@ -15,6 +15,10 @@ Lua script touching it runs there. Layout for queue ``Q``::
     qk:{Q}:failed          zset     failed jobs; score = finish time (ms)
     qk:{Q}:done:<type>     zset     the complete jobs of one type, same scores (counts and pages by type)
     qk:{Q}:dead:<type>     zset     the failed jobs of one type, same scores
+    qk:{Q}:fails:<hash>    zset     the failed jobs of one failure group, same scores; <hash> is a hash (16 hex
+                                    digits) of the first line of their error, so no error text names a key
+    qk:{Q}:failgroups      zset     failure groups; score = how many failed jobs each holds
+    qk:{Q}:failinfo        hash     failure group hash -> JSON {error, first_seen, last_seen, types}
     qk:{Q}:meta            hash     queue settings (paused)
     qk:{Q}:sweep           string   lock: one stalled-job sweep per interval
     qk:{Q}:workers         zset     live workers; score = last heartbeat (ms)
@@ -65,7 +69,7 @@ class QueueKeys:
     """Key names of one queue."""
 
     __slots__ = ("name", "base", "id", "seq", "types", "active", "complete", "failed", "meta", "sweep", "workers",
-                 "job_prefix", "channel", "_lines")
+                 "failgroups", "failinfo", "job_prefix", "channel", "_lines")
 
     def __init__(self, name: str) -> None:
         self.name = validate_queue_name(name)
@@ -79,6 +83,8 @@ class QueueKeys:
         self.meta = self.base + "meta"
         self.sweep = self.base + "sweep"
         self.workers = self.base + "workers"
+        self.failgroups = self.base + "failgroups"
+        self.failinfo = self.base + "failinfo"
         self.job_prefix = self.base + "job:"
         self.channel = self.base + "events"
         self._lines: dict[str, tuple[str, str, str]] = {}
@@ -96,6 +102,10 @@ class QueueKeys:
     def dead(self, job_type: str) -> str:
         """The index of the failed jobs of ``job_type``."""
         return f"{self.base}dead:{job_type}"
+
+    def fails(self, group: str) -> str:
+        """The failed jobs of one failure group (``group``: the hash of their error's first line)."""
+        return f"{self.base}fails:{group}"
 
     def mark(self, job_type: str) -> str:
         return f"{self.base}mark:{job_type}"

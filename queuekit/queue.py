@@ -27,6 +27,7 @@ from .job import (
     JobState,
     _job_type,
     _ms,
+    _priority,
     encode_data,
     now_ms,
 )
@@ -77,6 +78,39 @@ def _live_workers(seen: list[Any], descriptions: list[Any]) -> list[dict[str, An
             info["last_seen"] = int(last_seen)
             out.append(info)
     return out
+
+
+def _job_ids(ids: Iterable[str | int]) -> list[str]:
+    """``ids`` as job ids (str), or ValidationError("ids") before anything is written. "*" names no job (a job id
+    never holds it; retry.lua reads it alone as "every failed job"): it is left out."""
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
+        raise ValidationError("ids", f"expected a list of job ids, got {ids!r}")
+    out: list[str] = []
+    for n, job_id in enumerate(ids):
+        if isinstance(job_id, bool) or not isinstance(job_id, (str, int)) or job_id == "":
+            raise ValidationError(f"ids[{n}]", f"expected a job id (a non-empty string or an integer), got {job_id!r}")
+        if job_id != "*":
+            out.append(str(job_id))
+    return out
+
+
+def _batches(ids: list[str], size: int = 1000) -> Iterator[list[str]]:
+    for first in range(0, len(ids), size):
+        yield ids[first:first + size]
+
+
+def _group_key(key: object) -> str:
+    """``key`` if it can be a failure group's key (16 hex digits, as _lib.lua's failure_group makes them)."""
+    if not isinstance(key, str) or len(key) != 16 or any(c not in "0123456789abcdef" for c in key):
+        raise ValidationError("key", f"expected a failure group's key (16 hex digits), got {key!r}")
+    return key
+
+
+def _page_bounds(start: object, count: object) -> None:
+    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+        raise ValidationError("start", f"expected an integer of 0 or more, got {start!r}")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValidationError("count", f"expected an integer of 1 or more, got {count!r}")
 
 
 @dataclass
@@ -593,7 +627,16 @@ class Queue:
     @translated
     def retry(self, job_id: str | int) -> int:
         """Put one failed job back in line with fresh attempts; returns 1, or 0 if it was not failed."""
-        return len(scripts.run(self.client, scripts.retry(self.keys, self.channel, [str(job_id)])))
+        return len(self.retry_many([job_id]))
+
+    @translated
+    def retry_many(self, ids: Iterable[str | int]) -> list[str]:
+        """Put the failed jobs among ``ids`` back in line with fresh attempts (1,000 a call); returns their ids, in
+        the order given. The others (not failed, unknown) are left alone."""
+        out: list[str] = []
+        for batch in _batches(_job_ids(ids)):
+            out += scripts.run(self.client, scripts.retry(self.keys, self.channel, batch))
+        return out
 
     @translated
     def retry_failed(self) -> list[str]:
@@ -608,7 +651,69 @@ class Queue:
     @translated
     def remove(self, job_id: str | int) -> bool:
         """Delete a job in any state, with its log and history; False if there was no such job."""
-        return bool(scripts.run(self.client, scripts.remove(self.keys, str(job_id), self.channel)))
+        return bool(self.remove_many([job_id]))
+
+    @translated
+    def remove_many(self, ids: Iterable[str | int]) -> int:
+        """Delete the jobs ``ids`` in any state, with their logs and histories (1,000 a call); returns how many
+        existed."""
+        return sum(int(scripts.run(self.client, scripts.remove(self.keys, self.channel, batch)))
+                   for batch in _batches(_job_ids(ids)))
+
+    # ---- failures grouped by error ------------------------------------------------------------------------------
+
+    @translated
+    def failure_groups(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The failed jobs grouped by the first line of their error, biggest group first, at most ``limit``: each
+        ``{"key", "error", "count", "first_seen", "last_seen", "types"}`` (times in ms; types: the job types the
+        group hit). Two commands, whatever the number of failed jobs.
+
+        The groups are kept by the scripts that fail a job for good and those that take it out of the failed line;
+        jobs failed before queuekit kept them are in no group (``retry``, ``remove`` and ``clean`` still see them).
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValidationError("limit", f"expected an integer of 1 or more, got {limit!r}")
+        sized = cast("list[tuple[str, float]]",
+                     self.client.zrange(self.keys.failgroups, 0, limit - 1, desc=True, withscores=True))
+        if not sized:
+            return []
+        infos = self.client.hmget(self.keys.failinfo, [key for key, _ in sized])
+        out = []
+        for (key, count), raw in zip(sized, infos):
+            info = json.loads(raw) if raw else {}
+            out.append({"key": key, "error": info.get("error", ""), "count": int(count),
+                        "first_seen": int(info.get("first_seen", 0)), "last_seen": int(info.get("last_seen", 0)),
+                        "types": list(info.get("types") or [])})
+        return out
+
+    @translated
+    def failure_group_ids(self, key: str, start: int = 0, count: int = 50) -> list[str]:
+        """A page of the ids of one failure group (``key`` from ``failure_groups``), oldest failure first."""
+        _page_bounds(start, count)
+        return cast("list[str]", self.client.zrange(self.keys.fails(_group_key(key)), start, start + count - 1))
+
+    @translated
+    def retry_group(self, key: str) -> list[str]:
+        """Put every job of one failure group back in line with fresh attempts; returns their ids."""
+        return self._drain_group(_group_key(key), self.retry_many)
+
+    @translated
+    def remove_group(self, key: str) -> int:
+        """Delete every job of one failure group; returns how many were deleted."""
+        return len(self._drain_group(_group_key(key), lambda ids: ids[:self.remove_many(ids)]))
+
+    def _drain_group(self, key: str, act: Callable[[list[str]], list[str]]) -> list[str]:
+        """Apply ``act`` (which takes the jobs it acts on out of the group, and returns them) to the group's ids,
+        1,000 at a time until none is left; an id it leaves in the group is passed over, so this always ends."""
+        done: list[str] = []
+        skipped = 0
+        while True:
+            ids = cast("list[str]", self.client.zrange(self.keys.fails(key), skipped, skipped + 999))
+            if not ids:
+                return done
+            acted = act(ids)
+            done += acted
+            skipped += len(ids) - len(acted)
 
     @translated
     def clean(self, state: str = "complete", *, keep: int | None = None, older_than: Any = None) -> int:
@@ -631,6 +736,47 @@ class Queue:
             total += n
             if n < 1000:
                 return total
+
+    @translated
+    def promote(self, job_id: str | int) -> bool:
+        """Put a delayed job in line now, where it would go once due; False if it is not delayed (or not a job)."""
+        return bool(scripts.run(self.client, scripts.promote(self.keys, str(job_id), self.channel)))
+
+    @translated
+    def set_priority(self, job_id: str | int, priority: int | str) -> bool:
+        """Change a job's priority (a name such as "high" or an integer, as :class:`JobOptions` takes). A waiting job
+        moves to its new band, keeping its arrival order within it; a delayed job takes it into line when promoted;
+        in any other state only the field changes. False if there is no such job."""
+        value = _priority(priority)
+        return bool(scripts.run(self.client, scripts.priority(self.keys, str(job_id), value)))
+
+    #: the states ``move`` can put a job in
+    MOVE_STATES = ("inactive", "complete", "failed")
+    #: the error of a job ``move`` puts in the failed line
+    MOVED_TO_FAILED = "moved to failed by an operator"
+
+    @translated
+    def move(self, job_id: str | int, state: str) -> bool:
+        """Kue's change of state: put a job that is not running in ``state``. "inactive": back in line with fresh
+        attempts (like ``retry``); "complete" or "failed": finished now (failed with the error
+        ``MOVED_TO_FAILED``). A job is never made active (only a worker's claim does that, with a handler to run
+        it), nor delayed (add it with ``delay=`` instead); an active job is not moved (its worker holds a lease).
+        Returns False if there is no such job; True once it is in ``state`` (already there: unchanged)."""
+        if state == "active":
+            raise ValidationError("state", "a job is never active without a handler: only a worker's claim makes it "
+                                           "active; move it to 'inactive' and a worker takes it")
+        if state == "delayed":
+            raise ValidationError("state", "a job is delayed by adding it with delay=...; move it to 'inactive' to "
+                                           "run it now")
+        if state not in self.MOVE_STATES:
+            raise ValidationError("state", f"unknown state {state!r}; expected one of {', '.join(self.MOVE_STATES)}")
+        job_id = str(job_id)
+        moved = int(scripts.run(self.client, scripts.move(self.keys, job_id, state, now_ms(), self.MOVED_TO_FAILED,
+                                                          self.channel)))
+        if moved < 0:
+            raise ValidationError("state", f"job {job_id} is active: its worker holds a lease on it, so it is not "
+                                           "moved; wait for it to finish (or for its lease to run out)")
+        return moved == 1
 
     @translated
     def pause(self) -> None:

@@ -23,7 +23,7 @@ from .keys import QueueKeys
 
 __all__ = ["FILES", "SOURCES", "SHAS", "Call", "run", "run_async", "pipelined", "settle_async", "load_all_async",
            "add", "add_head", "add_args", "enqueue", "claim", "finish", "extend", "sweep", "clean", "leave",
-           "progress", "remove", "retry", "run_framed"]
+           "progress", "remove", "retry", "promote", "priority", "move", "run_framed"]
 
 
 # ---- the sources ----------------------------------------------------------------------------------------------
@@ -249,11 +249,26 @@ def progress(keys: QueueKeys, job_id: str, token: str, percent: int, data: str, 
     return Call("progress", (keys.job(job_id),), (token, percent, data, channel, job_id))
 
 
-def remove(keys: QueueKeys, job_id: str, channel: str) -> Call:
-    """Delete a job in any state with its log and history."""
-    return Call("remove", (keys.base,), (job_id, channel))
+def remove(keys: QueueKeys, channel: str, job_ids: Sequence[str]) -> Call:
+    """Delete jobs in any state with their logs and histories."""
+    return Call("remove", (keys.base,), (channel, *job_ids))
 
 
 def retry(keys: QueueKeys, channel: str, job_ids: Sequence[str]) -> Call:
     """Put failed jobs back in line with fresh attempts; ``["*"]``: every failed job (10,000 a call at most)."""
     return Call("retry", (keys.failed, keys.base), (channel, *job_ids))
+
+
+def promote(keys: QueueKeys, job_id: str, channel: str) -> Call:
+    """Put a delayed job in line now (as claim.lua promotes it once due)."""
+    return Call("promote", (keys.base,), (job_id, channel))
+
+
+def priority(keys: QueueKeys, job_id: str, value: int) -> Call:
+    """Store a job's new priority (a validated integer) and, if it waits in line, move it to its new band."""
+    return Call("priority", (keys.base,), (job_id, value))
+
+
+def move(keys: QueueKeys, job_id: str, state: str, now: int, error: str, channel: str) -> Call:
+    """Move a job that is not active to ``state`` ("inactive", "complete" or "failed", with ``error``)."""
+    return Call("move", (keys.base,), (job_id, state, now, error, channel))

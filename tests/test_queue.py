@@ -959,9 +959,11 @@ def test_obliterate_deletes_only_keys_under_its_own_prefix_whatever_a_scan_retur
 # ---- the key layout: no id, type or worker name names another key ------------------------------------------------
 
 #: the keys of a queue that hold a name: of a job type, a job id, a worker
-NAMED_KEYS = ("wait", "delayed", "mark", "idle", "job", "log", "errs", "worker", "stop", "ready", "inbox", "done", "dead")
+NAMED_KEYS = ("wait", "delayed", "mark", "idle", "job", "log", "errs", "worker", "stop", "ready", "inbox", "done", "dead",
+              "fails")
 #: the queue's keys of one fixed name
-FIXED_KEYS = ("id", "seq", "types", "active", "complete", "failed", "meta", "sweep", "workers")
+FIXED_KEYS = ("id", "seq", "types", "active", "complete", "failed", "meta", "sweep", "workers", "failgroups",
+              "failinfo")
 #: names that spell other keys, and every separator and glob character there is
 HOSTILE_NAMES = ["x", "x:log", "x:errs", "job:x", "log:x", "errs:x", "x:job", "log:x:errs", "x:", ":x", ":", "::",
                  "", "{x}", "}{", "{", "}", "x}:job:y", "*", "?", "[x]", "[", "]", "\\", "x\\:log", "a b", " ",

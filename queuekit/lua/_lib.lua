@@ -107,3 +107,56 @@ local function return_handed(prefix, entry)
   back_in_line(prefix, jkey, id, st[3])
   return id
 end
+
+-- The failure group of an error message: a hash of its first line (its first 1,000 bytes), as 16 hex digits, and
+-- that line. The hash, not the text, names the group's key fails:<hash>, so no error a handler raises can name
+-- another key. Two polynomial hashes modulo primes below 2^32, in plain arithmetic (exact in a Lua number): the same
+-- on every server, where redis.sha1hex is missing from some (the embedded one), and only run when a job fails.
+local function failure_group(message)
+  local first = string.sub(string.match(message or '', '^[^\r\n]*'), 1, 1000)
+  local a, b = 0, 0
+  for i = 1, #first do
+    local c = string.byte(first, i)
+    a = (a * 257 + c) % 4294967291
+    b = (b * 263 + c) % 4294967279
+  end
+  return string.format('%08x%08x', a, b), first
+end
+
+-- Count job `id`, failed for good at `now` with `message`, in its failure group (prefix = "qk:{Q}:"): fails:<hash>
+-- holds the group's ids by time, failgroups the size of each group, failinfo each group's JSON {error, first_seen,
+-- last_seen, types} (types: the job types the group hit).
+local function group_failure(prefix, id, jtype, message, now)
+  local group, first = failure_group(message)
+  local line = prefix .. 'fails:' .. group
+  redis.call('ZADD', line, now, id)
+  local raw = redis.call('HGET', prefix .. 'failinfo', group)
+  local info
+  if raw then
+    info = cjson.decode(raw)
+    if now < info.first_seen then info.first_seen = now end
+    if now > info.last_seen then info.last_seen = now end
+  else
+    info = {error = first, first_seen = now, last_seen = now, types = {}}
+  end
+  local known = false
+  for _, t in ipairs(info.types) do known = known or t == jtype end
+  if not known and jtype then info.types[#info.types + 1] = jtype end
+  redis.call('HSET', prefix .. 'failinfo', group, cjson.encode(info))
+  redis.call('ZADD', prefix .. 'failgroups', redis.call('ZCARD', line), group)
+end
+
+-- Take job `id`, whose error was `message`, out of its failure group (it left the failed line); a group left empty
+-- is forgotten. A job failed before the groups existed is in none: nothing changes.
+local function ungroup_failure(prefix, id, message)
+  local group = failure_group(message)
+  local line = prefix .. 'fails:' .. group
+  if redis.call('ZREM', line, id) == 0 then return end
+  local n = redis.call('ZCARD', line)
+  if n == 0 then
+    redis.call('ZREM', prefix .. 'failgroups', group)
+    redis.call('HDEL', prefix .. 'failinfo', group)
+  else
+    redis.call('ZADD', prefix .. 'failgroups', n, group)
+  end
+end

@@ -4,7 +4,8 @@
 -- KEYS[2]  queue key prefix               qk:{Q}:   (each job's hash job:<id>, log log:<id> and attempt history
 --                                         errs:<id> are derived, same hash tag; so is the index by type each
 --                                         removed job leaves, done:<type> for the complete line, dead:<type> for
---                                         the failed one: its type is read from its hash before it is deleted)
+--                                         the failed one: its type is read from its hash before it is deleted;
+--                                         and a failed job's failure group fails:<hash>, failgroups, failinfo)
 -- ARGV[1]  now, ms
 -- ARGV[2]  keep at most this many (-1 = no limit)
 -- ARGV[3]  remove those finished more than this many ms ago (-1 = any age)
@@ -15,15 +16,18 @@
 local now = tonumber(ARGV[1])
 local keep, age, limit = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local removed = 0
+local failed = KEYS[1] == KEYS[2] .. 'failed'
 local function index_of(jtype)
-  if KEYS[1] == KEYS[2] .. 'failed' then return KEYS[2] .. 'dead:' .. jtype end
+  if failed then return KEYS[2] .. 'dead:' .. jtype end
   return KEYS[2] .. 'done:' .. jtype
 end
 local function drop(ids)
   if #ids == 0 then return end
   local keys, by_type = {}, {}
   for _, id in ipairs(ids) do
-    local jtype = redis.call('HGET', KEYS[2] .. 'job:' .. id, 'type')
+    local st = redis.call('HMGET', KEYS[2] .. 'job:' .. id, 'type', 'error')
+    local jtype = st[1]
+    if failed then ungroup_failure(KEYS[2], id, st[2]) end
     if jtype then
       local index = by_type[jtype]
       if not index then

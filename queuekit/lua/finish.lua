@@ -23,6 +23,7 @@
 --
 -- Each job that ends complete or failed is also added to its type's index, <prefix>done:<type> or
 -- <prefix>dead:<type> (same score as in the line), which counts and pages by type read: one ZADD per type a batch.
+-- A job failed for good also joins its failure group (<prefix>fails:<hash>, failgroups, failinfo: group_failure).
 --
 -- Retention (how many finished jobs are kept) is applied separately by clean.lua.
 --
@@ -109,6 +110,7 @@ for _, o in ipairs(outcomes) do
           redis.call('HSET', jkey, 'state', 'failed', 'finished', now)
           redis.call('ZADD', KEYS[3], now, id)
           redis.call('ZADD', prefix .. 'dead:' .. jtype, now, id)
+          group_failure(prefix, id, jtype, value, now)
           ev.add('failed', id, cjson.encode(value))
         end
       end

@@ -8,7 +8,8 @@
 -- KEYS[2]  failed (zset)
 -- KEYS[3]  sweep lock (string, expires)
 -- KEYS[4]  queue key prefix               qk:{Q}:   (job hashes job:<id>, attempt histories errs:<id>, lines
---                                         and the index dead:<type> a failed job joins are derived, same hash tag)
+--                                         and the index dead:<type> and failure group fails:<hash> (failgroups,
+--                                         failinfo) a failed job joins are derived, same hash tag)
 -- ARGV[1]  now, ms
 -- ARGV[2]  max_stalls
 -- ARGV[3]  lock time, ms (0 = sweep regardless of the lock)
@@ -53,6 +54,7 @@ for _, id in ipairs(expired) do
       redis.call('HSET', jkey, 'state', 'failed', 'error', reason, 'finished', now)
       redis.call('ZADD', KEYS[2], now, id)
       redis.call('ZADD', prefix .. 'dead:' .. jtype, now, id)
+      group_failure(prefix, id, jtype, reason, now)
       announce(channel, 'failed', id, cjson.encode(reason))
       out[#out + 1] = id
       out[#out + 1] = 'failed'
