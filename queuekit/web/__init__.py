@@ -6,6 +6,7 @@ Needs the ``web`` extra: ``pip install 'queuekit[web]'``.
 
 from __future__ import annotations
 
+import logging
 import socket
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from .core import Web
 from .live import Live
 
 __all__ = ["create_app", "serve"]
+
+logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -58,7 +61,7 @@ def create_app(url: str | None = None, *, client: redis.Redis | None = None, que
     if queue is not None:
         routes += per_queue
     app = Starlette(routes=routes, middleware=[Middleware(Guard, token=token, read_only=read_only)],
-                    exception_handlers={HTTPException: _http_error})
+                    exception_handlers={HTTPException: _http_error, Exception: _server_error})
     app.state.web = web
     return app
 
@@ -73,6 +76,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     what = "method" if status == 405 else "path"
     return JSONResponse({"error": f"{what}: {request.method} {request.url.path}: "
                                   f"{getattr(exc, 'detail', '') or 'refused'}"}, status_code=status)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A bug: logged with its traceback, answered as a JSON error without it."""
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"error": f"server: {type(exc).__name__} (see the server's log)"}, status_code=500)
 
 
 def serve(app: Starlette, host: str = "127.0.0.1", port: int = 8790, *, log_level: str = "warning") -> None:
