@@ -49,9 +49,9 @@ def serve() -> Iterator[Callable[[Any], str]]:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
     yield start
-    for server, thread in started:
+    for server, _ in started:
         server.should_exit = True
-    for server, thread in started:
+    for _, thread in started:
         thread.join(timeout=10)
 
 
