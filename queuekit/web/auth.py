@@ -1,5 +1,6 @@
 """The guard in front of every route, pages included: the token (``Authorization: Bearer``, a ``token`` query
-parameter, or the cookie set from it), compared in constant time; and read-only mode, which refuses every action."""
+parameter, or the cookie set from it), compared in constant time; read-only mode, which refuses every action; and
+the refusal of an action a browser sends from a page of another site."""
 
 from __future__ import annotations
 
@@ -49,10 +50,22 @@ class Guard:
                 return
             if how == "query":
                 send = self._setting_cookie(send, scope.get("root_path") or "/")
-        if self.read_only and scope.get("method", "GET") not in SAFE_METHODS:
-            await _refuse(403, "read_only: this dashboard is read-only; no action is taken")(scope, receive, send)
-            return
+        if scope.get("method", "GET") not in SAFE_METHODS:
+            refusal = self._refusal(conn)
+            if refusal:
+                await _refuse(403, refusal)(scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+    def _refusal(self, conn: HTTPConnection) -> str:
+        """Why an action is refused ("" if it is not): read-only mode, or a browser sending it from another site
+        (a page elsewhere could otherwise make the operator's browser post to a dashboard on 127.0.0.1)."""
+        if self.read_only:
+            return "read_only: this dashboard is read-only; no action is taken"
+        origin = conn.headers.get("origin")
+        if origin is not None and origin.partition("://")[2].rstrip("/") != conn.headers.get("host", ""):
+            return f"origin: an action sent by a page of {origin!r}, another site, is refused"
+        return ""
 
     def _credential(self, conn: HTTPConnection) -> str | None:
         """How the request proved it holds the token ("header", "query", "cookie"), or None."""

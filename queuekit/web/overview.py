@@ -11,8 +11,7 @@ from starlette.routing import Route
 from ..errors import ValidationError
 from ..keys import QUEUES, validate_queue_name
 from ..queue import Queue
-from .api import job_json
-from .core import Call, Web, endpoint
+from .core import Call, Web, endpoint, json_id
 
 __all__ = ["queue_routes", "routes"]
 
@@ -49,7 +48,7 @@ def queue_overview(queue: Queue) -> dict[str, Any]:
     running: dict[str, list[dict[str, Any]]] = {}
     for job in queue.jobs("active", count=MAX_ACTIVE):
         running.setdefault(job.worker or "", []).append(
-            {"id": job_json(job)["id"], "type": job.type, "progress": job.percent, "started_at": job.started_at})
+            {"id": json_id(job.id or ""), "type": job.type, "progress": job.percent, "started_at": job.started_at})
     for info in workers:
         info["jobs"] = running.get(str(info.get("id")), [])
     return {

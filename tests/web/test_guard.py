@@ -116,3 +116,14 @@ def test_serving_on_a_busy_port_is_a_one_line_queuekit_error(backend):
 def test_a_bad_host_is_a_queuekit_error_too():
     with pytest.raises(QueuekitError, match="cannot listen on"):
         listen("256.0.0.1", 0)
+
+
+def test_an_action_a_browser_sends_from_another_site_is_refused(backend, site):
+    before = snapshot(backend.client)
+    r = site.http.post(site.q("/job"), json={"type": "email"}, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "origin" in r.json()["error"]
+    assert snapshot(backend.client) == before
+    # from the dashboard's own pages (same origin), or from a client that sends no Origin, it is taken
+    own = str(site.http.base_url).rstrip("/")
+    assert site.http.post(site.q("/job"), json={"type": "email"}, headers={"Origin": own}).status_code == 200
+    assert site.http.post(site.q("/job"), json={"type": "email"}).status_code == 200
