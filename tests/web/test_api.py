@@ -263,3 +263,14 @@ def test_without_queue_the_root_serves_no_kue_route(site):
 def test_the_index_page_is_served(site):
     r = site.http.get("/")
     assert r.status_code == 200 and "queuekit" in r.text and "text/html" in r.headers["content-type"]
+
+
+def test_with_nothing_given_the_app_serves_the_embedded_default(backend, queue, client_for):
+    if backend.name != "embedded":
+        pytest.skip("the embedded default is the process's own server")
+    from queuekit import Queue
+
+    Queue("test").add("email")  # a queue on the process's default server, as the demo makes it
+    http = client_for(create_app())
+
+    assert http.get("/api/queues/test/stats").json()["inactiveCount"] == 1
