@@ -29,6 +29,7 @@ Lua script touching it runs there. Layout for queue ``Q``::
     qk:{Q}:job:<id>        hash     the job
     qk:{Q}:log:<id>        list     the job's log lines
     qk:{Q}:errs:<id>       list     the job's failed attempts (JSON)
+    qk:{Q}:audit           list     the dashboard's audit log: the newest actions taken through the web API (JSON)
     qk:{Q}:events          channel  job and queue events (pub/sub, not a key)
     qk:queues              set      names of every queue (outside any queue's slot)
 
@@ -151,6 +152,11 @@ class QueueKeys:
     def hour(self, number: str) -> str:
         """The history bucket of one hour (its number since the epoch), expiring after a week."""
         return f"{self.base}hour:{number}"
+
+    @property
+    def audit(self) -> str:
+        """The audit log of the actions taken on this queue through the web API (newest first, capped)."""
+        return self.base + "audit"
 
     def pattern(self) -> str:
         """A SCAN pattern matching every key of this queue: the prefix with its glob characters escaped, so a name
