@@ -130,7 +130,11 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    verb("demo", cmd_demo, "run a short demonstration on the embedded server")
+    demo = verb("demo", cmd_demo, "run a short demonstration on the embedded server")
+    demo.add_argument("--dashboard", action="store_true", help="then serve the dashboard on the demo's server")
+    from .cli_web import dashboard_options
+
+    dashboard_options(demo)
     _worker_parser(verb("worker", cmd_worker, "run a worker process"))
     p = verb("server", cmd_server, "run an embedded Redis-compatible server for several processes")
     p.add_argument("--host", default="127.0.0.1")
@@ -279,7 +283,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     configure(verbose=args.verbose, level=logging.DEBUG if args.verbose else logging.ERROR)
 
-    return run(args.url)
+    status = run(args.url)
+    if not args.dashboard:
+        return status
+    from .cli_web import serve_dashboard
+
+    return serve_dashboard(args, "demo")
 
 
 if __name__ == "__main__":  # pragma: no cover

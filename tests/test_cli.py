@@ -391,3 +391,32 @@ def test_queuekit_metrics_serves_the_queues_metrics_until_ctrl_c(real_redis):
         queue.obliterate()
         queue.close()
     assert proc.returncode == 130 and "Traceback" not in err and "interrupted" in err
+
+
+def test_the_demo_then_its_dashboard_on_the_embedded_server_until_ctrl_c():
+    import urllib.request
+
+    # Given `queuekit demo --dashboard` on a free port, with no Redis at all (the embedded default)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "queuekit.cli", "demo", "--dashboard", "--port", str(port)],
+                            env=_child_env(None), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # When the demo has run and says where its dashboard is
+        assert proc.stdout is not None
+        lines = []
+        while not lines or "dashboard at" not in lines[-1]:
+            line = proc.stdout.readline()
+            assert line, f"the demo ended without a dashboard: {lines}"
+            lines.append(line)
+
+        # Then Kue's stats of the demo's queue are served, at the root as Kue had them and under /api/queues/demo
+        stats = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=10).read())
+        assert stats["completeCount"] == 5 and stats["failedCount"] == 1
+        api = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/queues/demo/stats", timeout=10).read())
+        assert api == stats
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=15)
+    assert proc.returncode in (0, 130) and "Traceback" not in err, err

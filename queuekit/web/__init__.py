@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import socket
 from pathlib import Path
+from typing import Any
 
 import redis
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -55,6 +57,7 @@ def create_app(url: str | None = None, *, client: redis.Redis | None = None, que
                                   *overview.queue_routes(web), *live.routes()]
     routes: list[BaseRoute] = [
         Route("/", _index, methods=["GET"]),
+        Route("/metrics", _metrics(web), methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         Mount("/api", routes=[*overview.routes(web), Mount("/queues/{queue}", routes=per_queue)]),
     ]
@@ -64,6 +67,19 @@ def create_app(url: str | None = None, *, client: redis.Redis | None = None, que
                     exception_handlers={HTTPException: _http_error, Exception: _server_error})
     app.state.web = web
     return app
+
+
+def _metrics(web: Web) -> Any:
+    """``GET /metrics``: every queue's metrics in Prometheus's text format (queuekit.metrics), read when scraped."""
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    from ..metrics import render
+
+    async def metrics(request: Request) -> Response:
+        body = await run_in_threadpool(render, web.client)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
 
 
 async def _index(request: Request) -> Response:
@@ -84,12 +100,14 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": f"server: {type(exc).__name__} (see the server's log)"}, status_code=500)
 
 
-def serve(app: Starlette, host: str = "127.0.0.1", port: int = 8790, *, log_level: str = "warning") -> None:
+def serve(app: Starlette, host: str = "127.0.0.1", port: int = 8790, *, log_level: str = "warning",
+          sock: socket.socket | None = None) -> None:
     """Serve ``app`` with uvicorn until interrupted. Listens on 127.0.0.1 unless told otherwise; a port already in
-    use (or any address that cannot be listened on) raises a QueuekitError with a one-line message."""
+    use (or any address that cannot be listened on) raises a QueuekitError with a one-line message. ``sock``: a
+    socket already listening (:func:`listen`), used instead of ``host`` and ``port``."""
     import uvicorn
 
-    sock = listen(host, port)
+    sock = sock or listen(host, port)
     config = uvicorn.Config(app, log_level=log_level, lifespan="off", timeout_graceful_shutdown=3)
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -65,6 +65,13 @@ def overview(call: Call) -> dict[str, Any]:
     return queue_overview(call.queue)
 
 
+def history(call: Call) -> list[dict[str, Any]]:
+    """``GET /history?span=minute&count=60`` of one queue: its buckets, oldest first (see queuekit.history)."""
+    from ..history import history as read
+
+    return read(call.queue, call.query.get("span", "minute"), call.int_query("count", 60, 1) or 60)
+
+
 def queues(call: Call) -> list[dict[str, Any]]:
     """``GET /api/queues``: every queue with its counts."""
     web = call.web
@@ -122,4 +129,5 @@ def routes(web: Web) -> list[Route]:
 
 
 def queue_routes(web: Web) -> list[Route]:
-    return [Route("/overview", endpoint(web, overview), methods=["GET"])]
+    return [Route("/overview", endpoint(web, overview), methods=["GET"]),
+            Route("/history", endpoint(web, history), methods=["GET"])]
