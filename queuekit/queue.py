@@ -94,6 +94,25 @@ def _job_ids(ids: Iterable[str | int]) -> list[str]:
     return out
 
 
+#: a search cursor is line * _LINE + position in that line
+_LINE = 2 ** 32
+
+
+def _search_args(query: object, state: object, type: object, cursor: object, count: object) -> None:
+    """ValidationError naming the first bad argument of ``Queue.search``."""
+    if not isinstance(query, str) or not query or len(query) > 1000:
+        raise ValidationError("query", f"expected a string of 1 to 1000 characters, got {query!r}")
+    if state is not None and state not in STATES:
+        raise ValidationError("state", f"unknown state {state!r}; expected one of {', '.join(STATES)}")
+    if type is not None:
+        _job_type(type)
+    if isinstance(cursor, bool) or not isinstance(cursor, int) or not 0 <= cursor < 2 ** 52:
+        raise ValidationError("cursor", f"expected a cursor a search returned (an integer of 0 or more), got "
+                                        f"{cursor!r}")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= Queue.SEARCH_MAX_COUNT:
+        raise ValidationError("count", f"expected an integer from 1 to {Queue.SEARCH_MAX_COUNT}, got {count!r}")
+
+
 def _batches(ids: list[str], size: int = 1000) -> Iterator[list[str]]:
     for first in range(0, len(ids), size):
         yield ids[first:first + size]
@@ -621,6 +640,57 @@ class Queue:
         for job_id in ids:
             pipe.hgetall(self.keys.job(job_id))
         return [self._from_fields(job_id, fields) for job_id, fields in zip(ids, pipe.execute()) if fields]
+
+    # ---- search -----------------------------------------------------------------------------------------------
+
+    #: jobs one call of search.lua examines at most
+    SEARCH_EXAMINE = 2000
+    #: calls of search.lua one ``search`` makes at most: a page examines at most SEARCH_EXAMINE * SEARCH_CALLS jobs
+    SEARCH_CALLS = 10
+    #: the largest page ``search`` returns
+    SEARCH_MAX_COUNT = 1000
+
+    @translated
+    def search(self, query: str, *, state: str | None = None, type: str | None = None, cursor: int = 0,
+               count: int = 50) -> tuple[list[str], int]:
+        """The ids of the jobs matching ``query``, a page at a time: ``(ids, next cursor)``, the cursor 0 once the
+        search is done. A job matches when ``query`` is its id, or a substring of its type, its data (the JSON text
+        stored) or its error, ignoring the case of ASCII letters; ``state`` and ``type`` narrow the search.
+
+        The search runs in Redis (search.lua): nothing of a job but its id comes back. It walks the lines in a fixed
+        order (for ``state`` None: the waiting, active, delayed, complete and failed jobs, each state's lines by
+        type name) and returns the matches in that order. Each call of the script examines at most
+        ``SEARCH_EXAMINE`` jobs, and a page makes at most ``SEARCH_CALLS`` calls: a page of a search matching
+        little can come back short, or empty, with a cursor to go on from. The cursor is a position (line and place
+        in it), like SCAN's: a job that stays in its line for the whole search is found once; one that moves (it
+        starts, finishes...) may be missed or found twice; a job type first seen during a search shifts the
+        lines, and so the positions, after it.
+        """
+        _search_args(query, state, type, cursor, count)
+        lines, only = self._search_lines(state, type)
+        line, position = divmod(cursor, _LINE)
+        found: list[str] = []
+        for _ in range(self.SEARCH_CALLS):
+            if line >= len(lines):
+                return found, 0
+            reply = scripts.run(self.client, scripts.search(self.keys, lines, query, only, line, position,
+                                                            self.SEARCH_EXAMINE, count - len(found)))
+            line, position = int(reply[0]), int(reply[1])
+            found += reply[2:]
+            if len(found) >= count:
+                break
+        return found, (0 if line >= len(lines) else line * _LINE + position)
+
+    def _search_lines(self, state: str | None, type: str | None) -> tuple[list[str], str]:
+        """The lines a search walks, in order, and the type search.lua filters by ("" = none: each line holds only
+        jobs of the type asked for, or any type will do)."""
+        if state is None:
+            types = [type] if type else self.types()
+            lines = [self.keys.wait(t) for t in types] + [self.keys.active] + [self.keys.delayed(t) for t in types]
+            return lines + [self.keys.complete, self.keys.failed], type or ""
+        if type is not None and state in ("complete", "failed") and self._indexed(state):
+            return [self._index(state, type)], ""
+        return self._line(state, type), "" if state in ("inactive", "delayed") else (type or "")
 
     # ---- managing ---------------------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from .keys import QueueKeys
 
 __all__ = ["FILES", "SOURCES", "SHAS", "Call", "run", "run_async", "pipelined", "settle_async", "load_all_async",
            "add", "add_head", "add_args", "enqueue", "claim", "finish", "extend", "sweep", "clean", "leave",
-           "progress", "remove", "retry", "promote", "priority", "move", "run_framed"]
+           "progress", "remove", "retry", "promote", "priority", "move", "search", "run_framed"]
 
 
 # ---- the sources ----------------------------------------------------------------------------------------------
@@ -272,3 +272,10 @@ def priority(keys: QueueKeys, job_id: str, value: int) -> Call:
 def move(keys: QueueKeys, job_id: str, state: str, now: int, error: str, channel: str) -> Call:
     """Move a job that is not active to ``state`` ("inactive", "complete" or "failed", with ``error``)."""
     return Call("move", (keys.base,), (job_id, state, now, error, channel))
+
+
+def search(keys: QueueKeys, lines: Sequence[str], query: str, job_type: str, line: int, position: int, examine: int,
+           want: int) -> Call:
+    """Walk ``lines`` (in order) from ``position`` in ``lines[line]``, examining at most ``examine`` jobs, for at most
+    ``want`` jobs matching ``query`` (of ``job_type``; "" = any)."""
+    return Call("search", (keys.base, *lines), (query, job_type, line, position, examine, want))

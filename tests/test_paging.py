@@ -28,10 +28,12 @@ BIG = 100_000
 
 @dataclass
 class Cost:
-    """What the client sent and read while counted: commands, and items of their replies (a hash counts 2 a field)."""
+    """What the client sent and read while counted: commands, items of their replies (a hash counts 2 a field), and
+    the bytes of the replies' strings and numbers (as text)."""
 
     commands: int = 0
     items: int = 0
+    bytes: int = 0
 
 
 def _items(reply: Any) -> int:
@@ -40,6 +42,16 @@ def _items(reply: Any) -> int:
     if isinstance(reply, (list, tuple)):
         return sum(_items(x) for x in reply)
     return 1
+
+
+def _bytes(reply: Any) -> int:
+    if isinstance(reply, dict):
+        return sum(_bytes(k) + _bytes(v) for k, v in reply.items())
+    if isinstance(reply, (list, tuple)):
+        return sum(_bytes(x) for x in reply)
+    if isinstance(reply, bytes):
+        return len(reply)
+    return len(str(reply).encode("utf-8")) if reply is not None else 0
 
 
 @contextmanager
@@ -53,6 +65,7 @@ def counted(queue: Queue) -> Iterator[Cost]:
         reply = send(*args, **options)
         cost.commands += 1
         cost.items += _items(reply)
+        cost.bytes += _bytes(reply)
         return reply
 
     def pipeline(*args: Any, **options: Any) -> Any:
@@ -63,6 +76,7 @@ def counted(queue: Queue) -> Iterator[Cost]:
             cost.commands += len(pipe.command_stack)
             replies = run(*eargs, **eoptions)
             cost.items += _items(replies)
+            cost.bytes += _bytes(replies)
             return replies
 
         pipe.execute = execute

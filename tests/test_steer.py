@@ -3,6 +3,8 @@ bulk retry and remove, failures grouped by error, and search computed in Redis."
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from fixtures import snapshot
@@ -356,3 +358,124 @@ def test_hostile_error_text_names_no_key_and_a_bad_group_key_is_refused(backend,
     with pytest.raises(ValidationError, match="limit"):
         queue.failure_groups(limit=0)
     assert snapshot(backend.client) == before
+
+
+# ---- search, computed in Redis --------------------------------------------------------------------------------------
+
+def _mixed(queue) -> dict[str, str]:
+    """A job in each state, with words in its type, data and error: name -> id."""
+    ids = {}
+    ids["waiting"] = queue.add("Newsletter", {"to": "ada@example.org"}).id
+    ids["delayed"] = queue.add("report", {"title": "Quarterly Numbers"}, delay=3_600_000).id
+    ids["failed"] = queue.add("email", {"error": "SMTPError: mailbox full"}).id
+    ids["complete"] = queue.add("email", {"to": "alan@example.org"}).id
+    Worker(queue, {"email": lambda job: _fail(job) if "error" in job.data else "sent"}).drain()
+    return ids
+
+
+@pytest.mark.parametrize("query, state, type, expected", [
+    ("ada@", None, None, ["waiting"]),
+    ("NEWSLETTER", None, None, ["waiting"]),
+    ("quarterly numbers", None, None, ["delayed"]),
+    ("mailbox full", None, None, ["failed"]),
+    ("example.org", None, None, ["waiting", "complete"]),
+    ("example.org", "complete", None, ["complete"]),
+    ("example.org", None, "Newsletter", ["waiting"]),
+    ("example.org", "failed", "email", []),
+    ("email", None, None, ["failed", "complete"]),
+    ("nowhere", None, None, []),
+])
+def test_search_finds_jobs_by_type_data_and_error_text(queue, query, state, type, expected):
+    # Given jobs in every state
+    ids = _mixed(queue)
+
+    # When searched
+    found, cursor = queue.search(query, state=state, type=type)
+
+    # Then the matching ids come back, in line order, and the search is done
+    assert sorted(found, key=int) == sorted((ids[name] for name in expected), key=int) and cursor == 0
+
+
+def test_search_finds_a_job_by_its_id(queue):
+    ids = _mixed(queue)
+    assert queue.search(ids["delayed"]) == ([ids["delayed"]], 0)
+    custom = queue.add("t", job_id="report-42").id
+    assert queue.search("report-42") == ([custom], 0)
+
+
+def test_search_pages_with_its_cursor(queue):
+    # Given 30 jobs, every third one mentioning a needle, across two types
+    queue.add_bulk([("a" if n % 2 else "b", {"n": n, "note": "needle" if n % 3 == 0 else "hay"}) for n in range(30)])
+
+    # When the search is paged four at a time
+    pages, cursor = [], 0
+    while True:
+        found, cursor = queue.search("needle", cursor=cursor, count=4)
+        pages.append(found)
+        if cursor == 0:
+            break
+
+    # Then every match comes once, in pages of at most four
+    assert sorted((i for page in pages for i in page), key=int) == [str(n + 1) for n in range(0, 30, 3)]
+    assert all(len(page) <= 4 for page in pages) and len(pages) == 3
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda q: q.search(""), "query"),
+    (lambda q: q.search(None), "query"),
+    (lambda q: q.search("x" * 1001), "query"),
+    (lambda q: q.search("x", state="done"), "state"),
+    (lambda q: q.search("x", type=""), "type"),
+    (lambda q: q.search("x", cursor=-1), "cursor"),
+    (lambda q: q.search("x", cursor="0"), "cursor"),
+    (lambda q: q.search("x", count=0), "count"),
+    (lambda q: q.search("x", count=10_000), "count"),
+])
+def test_search_refuses_bad_input(queue, call, field):
+    with pytest.raises(ValidationError) as refused:
+        call(queue)
+    assert refused.value.field == field
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_search_over_100000_jobs_reads_a_bounded_amount(queue):
+    from test_paging import counted
+
+    # Given 100,000 waiting jobs, sixty near the front holding a needle and one near the end
+    for first in range(0, 100_000, 20_000):
+        queue.add_bulk(("t", {"n": n, "note": "Needle" if 10 <= n < 70 or n == 99_990 else "hay"})
+                       for n in range(first, first + 20_000))
+
+    # When the first page of a search is read
+    with counted(queue) as first_page:
+        found, cursor = queue.search("needle", count=50)
+
+    # Then it holds the first 50 matches, and cost a few commands and a few hundred bytes
+    assert len(found) == 50 and cursor != 0
+    assert first_page.commands <= 3 and first_page.bytes <= 1_000
+
+    # When a search matches nothing
+    with counted(queue) as nothing:
+        began = time.perf_counter()
+        found, cursor = queue.search("no such word")
+        took = time.perf_counter() - began
+
+    # Then it stops after its bound of calls, with a cursor to go on from, having read a few bytes
+    assert found == [] and cursor != 0
+    assert nothing.commands <= queue.SEARCH_CALLS + 1 and nothing.bytes <= 1_000
+
+    # When the rest of the first search is paged to its end
+    rest, calls = [], 0
+    with counted(queue) as paged:
+        found, cursor = queue.search("needle", count=50)
+        while cursor:
+            more, cursor = queue.search("needle", cursor=cursor, count=50)
+            rest += more
+            calls += 1
+
+    # Then the other matches come, the last one near the end, and no page read more than its bound
+    assert len(rest) == 11 and rest[-1] == "99991"
+    assert paged.commands <= (calls + 1) * (queue.SEARCH_CALLS + 1) and paged.bytes <= 20_000
+    print(f"\nsearch over 100,000 jobs: first page {first_page}, no match {nothing} in {took:.3f} s, every page "
+          f"{paged}")
