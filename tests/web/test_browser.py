@@ -33,6 +33,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: how long a page may take to show what a test waits for (ms)
 WAIT_MS = 10_000
+sync_api.expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="module")
