@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -267,4 +268,65 @@ def test_a_page_opened_with_the_token_keeps_it_and_hides_it(backend, queue, tab)
     assert "s3cret" not in page.url
     page.get_by_role("button", name="Retry", exact=True).click()
     wait_until(lambda: queue.get_job(job_id).state == "inactive", message="the job waiting again")
+    t.assert_clean()
+
+
+def test_the_queue_pages_actions_act_through_the_library(backend, queue, tab):
+    ids = _failed(queue, 3)
+    t = tab(create_app(client=backend.client))
+    page = t.open("/#/queue/test?state=failed")
+    groups = page.locator("table.failures tbody tr")
+    sync_api.expect(groups).to_have_count(1)
+    sync_api.expect(groups.first).to_contain_text("smtp: connection timed out")
+    sync_api.expect(groups.first.locator("td").first).to_have_text("3")
+
+    page.get_by_label(f"select job {ids[0]}").check()
+    page.get_by_role("button", name="Retry selected").click()
+    wait_until(lambda: queue.get_job(ids[0]).state == "inactive", message="the selected job waiting again")
+    sync_api.expect(page.locator('.tabs .count[data-state="failed"]')).to_have_text("2")
+    sync_api.expect(groups.first.locator("td").first).to_have_text("2")
+
+    page.get_by_role("button", name="Remove group").click()  # its confirmation is accepted
+    wait_until(lambda: queue.get_job(ids[1]) is None and queue.get_job(ids[2]) is None, message="the group removed")
+    sync_api.expect(page.locator("table.failures")).to_have_count(0)
+
+    page.get_by_role("button", name="Pause").click()
+    wait_until(lambda: queue.paused, message="the queue paused")
+    sync_api.expect(page.locator("h1 .badge")).to_have_text("paused")
+    page.get_by_role("button", name="Resume").click()
+    wait_until(lambda: not queue.paused, message="the queue resumed")
+    t.assert_clean()
+
+
+def test_the_job_pages_actions_and_the_workers_and_audit_pages(backend, queue, tab, worker):
+    delayed = queue.add("email", {"to": "ada@example.com"}, delay=3_600_000)
+    t = tab(create_app(client=backend.client))
+    page = t.open(f"/#/queue/test/job/{delayed.id}")
+    sync_api.expect(page.locator("h1 .badge")).to_have_text("delayed")
+
+    page.get_by_label("Priority", exact=True).select_option("high")
+    page.get_by_role("button", name="Change priority").click()
+    wait_until(lambda: queue.get_job(delayed.id).opts.priority == -10, message="the priority changed")
+    page.get_by_role("button", name="Promote").click()
+    wait_until(lambda: queue.get_job(delayed.id).state == "inactive", message="the job promoted")
+    sync_api.expect(page.locator("h1 .badge")).to_have_text("waiting")
+
+    slow = queue.add("render", {"frames": 100})
+    release = threading.Event()
+
+    def render(job: Any) -> None:
+        job.progress(40, 100)
+        release.wait(10)
+
+    worker({"render": render})
+    page = t.open("/#/workers")
+    row = page.locator("tbody tr")
+    sync_api.expect(row).to_have_count(1)
+    sync_api.expect(row).to_contain_text(f"render #{slow.id}")
+    sync_api.expect(row).to_contain_text("40%")
+    release.set()
+
+    page = t.open("/#/audit")
+    actions = page.locator("tbody th")
+    sync_api.expect(actions).to_have_text(["promote", "priority"])
     t.assert_clean()

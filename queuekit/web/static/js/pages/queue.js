@@ -190,6 +190,7 @@ export async function render(view, route) {
       jobs.length ? jobsTable(s.queue, jobs, selected, `${STATE_LABEL[s.state]} jobs${s.type ? ` of type ${s.type}` : ""}`)
         : h("p", { class: "muted" }, `No ${STATE_LABEL[s.state]} job${s.type ? ` of type ${s.type}` : ""}.`));
   };
+  const both = () => Promise.all([reload(), failuresSection(s, failuresSlot)]);
   const pauseButton = info.paused
     ? action("Resume", async () => { toast((await api(q(s.queue, "/resume"), { method: "PUT" })).message); go(s, {}); })
     : action("Pause", async () => { toast((await api(q(s.queue, "/pause"), { method: "PUT" })).message); go(s, {}); });
@@ -200,15 +201,16 @@ export async function render(view, route) {
     stateTabs(s, info.counts),
     h("section", { "aria-labelledby": "jobs-h" },
       h("h2", { id: "jobs-h" }, `${STATE_LABEL[s.state]} jobs`),
-      filters(s, types), pagerSlot, bulkBar(s, selected, reload), listSlot),
+      filters(s, types), pagerSlot, bulkBar(s, selected, both), listSlot),
     searchSection(s),
     failuresSlot);
-  await Promise.all([reload(), failuresSection(s, failuresSlot)]);
+  await both();
 
   const reloadSoon = debounce(() => reload().catch((e) => console.warn("queuekit: list not reloaded", e)), 1000);
   const failuresSoon = debounce(() => failuresSection(s, failuresSlot).catch((e) => console.warn(e)), 1000);
   return live(s.queue, (message) => {
     if (message.event === "counts") {
+      if (message.counts.failed !== counts.failed) failuresSoon();  // a failure came or went: its group changed
       counts = message.counts;
       if (!s.type) pagerSlot.replaceChildren(pager(s, counts[s.state]));
       for (const state of STATES) {
@@ -227,6 +229,5 @@ export async function render(view, route) {
       return;
     }
     reloadSoon();
-    if (message.event === "job failed") failuresSoon();
   });
 }
