@@ -221,7 +221,8 @@ def _create_one(queue: Queue, item: Any, where: str) -> dict[str, Any]:
     extra = sorted(set(item) - {"type", "data", "options"})
     if extra:
         raise ValidationError(f"{where}{extra[0]}", "unknown key; expected type, data, options")
-    options = item.get("options") or {}
+    options = item.get("options")
+    options = {} if options is None else options
     if not isinstance(options, dict):
         raise ValidationError(f"{where}options", f"expected an object, got {options!r}")
     kwargs: dict[str, Any] = {}

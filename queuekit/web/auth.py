@@ -62,9 +62,8 @@ class Guard:
         (a page elsewhere could otherwise make the operator's browser post to a dashboard on 127.0.0.1)."""
         if self.read_only:
             return "read_only: this dashboard is read-only; no action is taken"
-        origin = conn.headers.get("origin")
-        if origin is not None and origin.partition("://")[2].rstrip("/") != conn.headers.get("host", ""):
-            return f"origin: an action sent by a page of {origin!r}, another site, is refused"
+        if _cross_site(conn):
+            return f"origin: an action sent by a page of {conn.headers.get('origin', 'another site')!r} is refused"
         return ""
 
     def _credential(self, conn: HTTPConnection) -> str | None:
@@ -99,3 +98,17 @@ class Guard:
 def _refuse(status: int, message: str) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _cross_site(conn: HTTPConnection) -> bool:
+    """True when a browser sent the request from a page of another origin. Browsers say so in Sec-Fetch-Site (right
+    behind a proxy that rewrites Host too); older ones send only Origin, compared with Host or X-Forwarded-Host.
+    A client that sends neither (a script, Kue's clients) is no browser acting for someone else."""
+    fetch_site = conn.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return False
+    host = origin.partition("://")[2].rstrip("/")
+    return host not in (conn.headers.get("host"), conn.headers.get("x-forwarded-host"))
