@@ -770,6 +770,7 @@ class Queue:
     @translated
     def remove_group(self, key: str) -> int:
         """Delete every job of one failure group; returns how many were deleted."""
+        # remove_many answers how many it removed: as many ids stand for them (only their number is used)
         return len(self._drain_group(_group_key(key), lambda ids: ids[:self.remove_many(ids)]))
 
     def _drain_group(self, key: str, act: Callable[[list[str]], list[str]]) -> list[str]:

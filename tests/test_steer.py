@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from fixtures import snapshot
-from queuekit import Worker
+from fixtures import snapshot, wait_until
+from queuekit import Worker, scripts
 from queuekit.errors import ValidationError
+from queuekit.job import now_ms
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -42,6 +43,7 @@ def test_promote_puts_a_delayed_job_in_line_now(queue):
 
     # Then it waits in line (as claim.lua would have promoted it once due), and runs when a worker drains the queue
     assert promoted is True
+    wait_until(lambda: events == [delayed.id], message="the promotion event")
     assert queue.get_job(delayed.id).state == "inactive"
     assert queue.counts() == _counts(inactive=2)
     ran: list[int] = []
@@ -174,8 +176,6 @@ def test_move_refuses_a_state_it_cannot_give_and_writes_nothing(backend, queue, 
 def test_move_refuses_an_active_job_whose_worker_holds_a_lease(backend, queue):
     # Given a job a worker is running (claimed by hand: no handler ends it during the test)
     job = queue.add("t")
-    from queuekit import scripts
-    from queuekit.job import now_ms
     scripts.run(queue.client, scripts.claim(queue.keys, "w1", ["t"], now=now_ms(), want=1, lease_ms=60_000,
                                             token="tok", channel="", promote_until=now_ms()))
     assert queue.get_job(job.id).state == "active"
@@ -324,8 +324,6 @@ def test_every_way_out_of_the_failed_line_leaves_the_group(queue):
 
 def test_a_job_failed_by_the_stalled_sweep_joins_a_group(queue):
     # Given a job claimed under a lease that ran out, and a sweep allowing no stall
-    from queuekit import scripts
-    from queuekit.job import now_ms
     job = queue.add("t")
     now = now_ms()
     scripts.run(queue.client, scripts.claim(queue.keys, "w1", ["t"], now=now, want=1, lease_ms=1, token="tok",
