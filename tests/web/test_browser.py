@@ -63,6 +63,10 @@ class Tab:
         self.page.goto(self.base + path)
         return self.page
 
+    def wait_live(self) -> None:
+        """Wait until the page listens to its queue's event stream (what happens before is not heard)."""
+        sync_api.expect(self.page.locator("html")).to_have_attribute("data-live", "open")
+
     def assert_clean(self, allowed: Callable[[str], bool] = lambda text: False) -> None:
         """No console error, no uncaught exception (but those ``allowed``), no request beyond 127.0.0.1."""
         assert [e for e in self.errors if not allowed(e)] == []
@@ -207,6 +211,7 @@ def test_a_count_updates_live_while_a_worker_runs(backend, queue, tab, worker, t
     complete = page.locator('.tabs .count[data-state="complete"]')
     sync_api.expect(complete).to_have_text("6")
     page.evaluate("window.__notReloaded = true")
+    t.wait_live()
 
     def thumb(job: Any) -> None:
         time.sleep(0.05)
@@ -329,4 +334,73 @@ def test_the_job_pages_actions_and_the_workers_and_audit_pages(backend, queue, t
     page = t.open("/#/audit")
     actions = page.locator("tbody th")
     sync_api.expect(actions).to_have_text(["promote", "priority"])
+    t.assert_clean()
+
+
+def test_hostile_text_is_shown_as_text_never_run(backend, queue, tab):
+    html = '<img src="x" onerror="window.__pwned = 1"><script>window.__pwned = 2</script>'
+
+    def fail(job: Any) -> None:
+        raise ValueError(html)
+
+    job = queue.add("email", {"note": html})
+    Worker(queue, {"email": fail}).drain()
+    t = tab(create_app(client=backend.client))
+
+    for path in (f"/#/queue/test/job/{job.id}", "/#/queue/test?state=failed&q=onerror"):
+        page = t.open(path)
+        sync_api.expect(page.locator("main")).to_contain_text('<img src="x" onerror=')
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("main img, main script").count() == 0
+    t.assert_clean()
+
+
+def test_the_pages_work_mounted_under_a_path(backend, queue, tab):
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    [job_id] = _failed(queue)
+    t = tab(Starlette(routes=[Mount("/ops/queues", create_app(client=backend.client))]))
+
+    page = t.open(f"/ops/queues/#/queue/test/job/{job_id}")
+    sync_api.expect(page.locator("pre.traceback").first).to_contain_text("TimeoutError")
+    page.get_by_role("button", name="Retry", exact=True).click()
+    wait_until(lambda: queue.get_job(job_id).state == "inactive", message="the job waiting again")
+    t.assert_clean()
+
+
+def test_the_pages_name_no_address_beyond_the_dashboard():
+    """Nothing in the shipped assets points at another host (fonts, scripts, styles all come from the package)."""
+    static = Path(create_app.__code__.co_filename).parent / "static"
+    files = [f for f in static.rglob("*") if f.is_file()]
+    assert {f.suffix for f in files} == {".html", ".css", ".js"}
+    for f in files:
+        text = f.read_text().replace('"http://www.w3.org/2000/svg"', "")  # an SVG namespace, never fetched
+        assert "http:" not in text and "https:" not in text and "//" + "cdn" not in text, f
+        assert "@import" not in text and "url(" not in text, f
+
+
+def test_a_jobs_page_follows_its_progress_and_its_end_live(backend, queue, tab, worker):
+    job = queue.add("render", {"frames": 10})
+    halfway = threading.Event()
+
+    def render(j: Any) -> dict[str, int]:
+        j.progress(5, 10)
+        halfway.wait(10)
+        return {"frames": 10}
+
+    t = tab(create_app(client=backend.client))
+    page = t.open(f"/#/queue/test/job/{job.id}")
+    sync_api.expect(page.locator("h1 .badge")).to_have_text("waiting")
+    page.evaluate("window.__notReloaded = true")
+    t.wait_live()
+
+    worker({"render": render})
+    sync_api.expect(page.locator("h1 .badge")).to_have_text("active")
+    sync_api.expect(page.get_by_role("region", name="Progress")).to_contain_text("50%")
+    halfway.set()
+    sync_api.expect(page.locator("h1 .badge")).to_have_text("complete")
+    sync_api.expect(page.get_by_role("region", name="Result")).to_contain_text('"frames": 10')
+    assert page.evaluate("window.__notReloaded") is True
     t.assert_clean()

@@ -46,6 +46,9 @@ export function q(queue, path) {
 /** Listen to a queue's live stream; `onMessage` gets each JSON message. Answers a function that stops listening. */
 export function live(queue, onMessage) {
   const source = new EventSource(q(queue, "/events"));
+  // tells a reader (and the browser tests) that the page is listening: <html data-live="open">
+  source.onopen = () => { document.documentElement.dataset.live = "open"; };
+  source.onerror = () => { document.documentElement.dataset.live = "reconnecting"; };
   source.onmessage = (event) => {
     try {
       onMessage(JSON.parse(event.data));
@@ -53,7 +56,10 @@ export function live(queue, onMessage) {
       console.warn("queuekit: a live message could not be used", error);
     }
   };
-  return () => source.close();
+  return () => {
+    source.close();
+    delete document.documentElement.dataset.live;
+  };
 }
 
 let config = null;

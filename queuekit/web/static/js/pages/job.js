@@ -94,17 +94,35 @@ async function draw(view, queue, id) {
 export async function render(view, route) {
   const { queue, id } = route.params;
   await draw(view, queue, id);
+  // one reload at a time; an event heard during one asks for another after it, so the last state is always shown
   let busy = false;
-  return live(queue, async (message) => {
-    if (message.event === "counts" || String(message.id) !== String(id) || busy) return;
+  let again = false;
+  const reload = async () => {
+    if (busy) { again = true; return; }
     busy = true;
     try {
-      if (message.event === "job remove") view.prepend(h("p", { role: "alert" }, "This job was removed."));
-      else await draw(view, queue, id);
+      do {
+        again = false;
+        await draw(view, queue, id);
+      } while (again);
     } catch (error) {
       console.warn("queuekit: job not reloaded", error);
     } finally {
       busy = false;
     }
+  };
+  let counts = null;
+  return live(queue, (message) => {
+    if (message.event === "counts") {
+      // the queue's counts moved: read the job again too, in case one of its own events was missed (a stream
+      // only hears what happens after it connected)
+      const moved = counts !== null && JSON.stringify(counts) !== JSON.stringify(message.counts);
+      counts = message.counts;
+      if (moved) reload();
+      return;
+    }
+    if (String(message.id) !== String(id)) return;
+    if (message.event === "job remove") view.prepend(h("p", { role: "alert" }, "This job was removed."));
+    else reload();
   });
 }
