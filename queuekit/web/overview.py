@@ -9,6 +9,7 @@ import redis
 from starlette.routing import Route
 
 from ..errors import ValidationError
+from ..history import history as read_history
 from ..keys import QUEUES, validate_queue_name
 from ..queue import Queue
 from .core import Call, Web, endpoint, json_id
@@ -57,6 +58,7 @@ def queue_overview(queue: Queue) -> dict[str, Any]:
         "more_types": types[MAX_TYPES:],
         "workers": workers,
         "unserved": queue.unserved(),
+        "history": read_history(queue, "minute", 60),  # the last hour, per minute (throughput, failures)
     }
 
 
@@ -67,9 +69,7 @@ def overview(call: Call) -> dict[str, Any]:
 
 def history(call: Call) -> list[dict[str, Any]]:
     """``GET /history?span=minute&count=60`` of one queue: its buckets, oldest first (see queuekit.history)."""
-    from ..history import history as read
-
-    return read(call.queue, call.query.get("span", "minute"), call.int_query("count", 60, 1) or 60)
+    return read_history(call.queue, call.query.get("span", "minute"), call.int_query("count", 60, 1) or 60)
 
 
 def queues(call: Call) -> list[dict[str, Any]]:

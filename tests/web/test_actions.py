@@ -183,6 +183,8 @@ def test_the_overview_of_a_queue_shows_counts_by_type_workers_their_jobs_and_uns
     assert body["unserved"] == {"orphan": 1}
     [w] = body["workers"]
     assert w["types"] == ["slow"] and [j["id"] for j in w["jobs"]] == [int(running.id)]
+    # ... and its last hour per minute, the current minute last (the pages draw throughput and failures from it)
+    assert len(body["history"]) == 60 and body["history"][-1]["at"] > body["history"][0]["at"]
 
 
 def test_the_global_overview_names_every_queue_and_redis_eviction_policy(backend, site):
