@@ -38,8 +38,8 @@ QUEUEKIT_COMMANDS = (
     "zrangebyscore", "scan", "del", "get",
     # worker: wake-ups, registry
     "blpop", "zadd", "zrem", "zremrangebyscore", "set",
-    # inside the Lua scripts
-    "hmget", "hincrby", "exists", "incr", "incrby", "llen", "publish", "zpopmin",
+    # inside the Lua scripts (pexpire: the history buckets; zscore: promote, set_priority, move)
+    "hmget", "hincrby", "exists", "incr", "incrby", "llen", "publish", "zpopmin", "pexpire", "zscore",
     # the hand-off of a job to an idle worker (its offer, its id in the idle lists, its inbox)
     "lpop", "lpush", "lrem", "getdel",
     # events
