@@ -139,16 +139,17 @@ def test_a_type_whose_only_worker_died_is_flagged_once_its_heartbeat_expires(bac
 
 # ---- four workers drain 20,000 jobs -----------------------------------------------------------------------------
 
-#: jobs drained by four worker processes, on both backends. Measured on this 2-core machine: about 11 s on the real
-#: Redis, about 2 minutes through the embedded TCP server (fakeredis runs the Lua scripts far slower than Redis).
-DRAIN_JOBS = 20_000
+#: jobs drained by four worker processes: 20,000 on the real Redis, 5,000 through the embedded TCP server (fakeredis
+#: runs the Lua scripts in Python, many times slower than Redis: the same story, at a size CI can afford)
+DRAIN_JOBS = {"redis": 20_000, "embedded": 5_000}
 
 
 @pytest.mark.timeout(480)
-def test_four_worker_processes_drain_twenty_thousand_jobs_exactly_once(backend, shared_url, spawn):
-    """20,000 jobs through four `queuekit`-style worker processes, on the real Redis and the embedded TCP server."""
+def test_four_worker_processes_drain_thousands_of_jobs_exactly_once(backend, shared_url, spawn):
+    """Thousands of jobs through four `queuekit`-style worker processes, on the real Redis and the embedded TCP
+    server."""
     # Given the jobs, added in bulk, on a queue that keeps every complete job
-    total = DRAIN_JOBS
+    total = DRAIN_JOBS[backend.name]
     queue = make_queue(backend, keep_complete=None, keep_complete_age=None)
     ids: list[str] = []
     for start in range(0, total, 1000):
