@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from fixtures import make_queue
 
 from queuekit import Queue, Worker, scripts
 from queuekit.job import now_ms
-
-from fixtures import make_queue
 
 FINISHED = ("active", "complete", "failed")
 STATES = ("inactive", "delayed", *FINISHED)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from fixtures import PIDS, RUNS, STARTED, make_queue, wait_until
+
 from queuekit import Queue
 from queuekit.errors import JobFailed
 

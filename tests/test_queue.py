@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fixtures import make_queue, snapshot, wait_until
 
 import queuekit
-from fixtures import make_queue, snapshot, wait_until
 from queuekit import Job, Worker
 from queuekit.errors import JobNotFound, QueuekitError, ValidationError
 from queuekit.keys import QUEUES, QueueKeys

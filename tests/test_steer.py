@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from fixtures import snapshot, wait_until
+
 from queuekit import Worker, scripts
 from queuekit.errors import ValidationError
 from queuekit.job import now_ms

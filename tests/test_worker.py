@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
-
 from fixtures import wait_until
-from queuekit import Worker
-from queuekit import scripts
+
+from queuekit import Worker, scripts
 from queuekit.errors import JobFailed, Retry, ValidationError, WaitTimeout
 from queuekit.job import backoff_delay, now_ms
 from queuekit.lane import AsyncLane

@@ -3,6 +3,7 @@ of a selection or of a search result, failures grouped by error, and a paged sea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.routing import Route
@@ -24,22 +25,22 @@ MAX_PAGE = 500
 
 def retry(call: Call) -> dict[str, str]:
     """``POST /job/:id/retry``: put a failed job back in line with fresh attempts."""
-    queue, job_id = call.queue, call.params["id"]
-    job = existing(queue, job_id)
-    if not queue.retry(job_id):
-        raise ApiError(409, "state", f"job {job_id} is {job.state}, not failed: only a failed job can be retried")
-    audit.record(call, "retry", json_id(job_id), "retried")
-    return {"message": f"job {job_id} retried"}
+    return _one_job(call, "retry", "retried", "failed", lambda queue, job_id: bool(queue.retry(job_id)))
 
 
 def promote(call: Call) -> dict[str, str]:
     """``POST /job/:id/promote``: run a delayed job now."""
+    return _one_job(call, "promote", "promoted", "delayed", lambda queue, job_id: queue.promote(job_id))
+
+
+def _one_job(call: Call, action: str, done: str, state: str, act: Callable[[Queue, str], bool]) -> dict[str, str]:
+    """``act`` on the job the path names, which must exist (404) and be in ``state`` (409 otherwise); audited."""
     queue, job_id = call.queue, call.params["id"]
     job = existing(queue, job_id)
-    if not queue.promote(job_id):
-        raise ApiError(409, "state", f"job {job_id} is {job.state}, not delayed: only a delayed job can be promoted")
-    audit.record(call, "promote", json_id(job_id), "promoted")
-    return {"message": f"job {job_id} promoted"}
+    if not act(queue, job_id):
+        raise ApiError(409, "state", f"job {job_id} is {job.state}, not {state}: only a {state} job can be {done}")
+    audit.record(call, action, json_id(job_id), done)
+    return {"message": f"job {job_id} {done}"}
 
 
 # ---- the queue ----------------------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 import redis
+from faults_support import RedisProcess
 
 import queuekit.queue
-from faults_support import RedisProcess
 from queuekit import Queue, Worker
 from queuekit.errors import JobFailed
 

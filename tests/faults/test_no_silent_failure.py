@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from faults_support import HERE, RedisProcess, proc_state, python_env, stop_process
+
 from queuekit import Queue
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(120)]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from fixtures import wait_until
+
 from queuekit.display import queue_html, watch
 
 

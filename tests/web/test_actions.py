@@ -4,8 +4,8 @@ remove of a selection or of a search result, failures grouped by error, paged se
 from __future__ import annotations
 
 import pytest
-
 from fixtures import snapshot, wait_until
+
 from queuekit import Worker
 
 pytestmark = pytest.mark.timeout(60)

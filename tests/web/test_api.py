@@ -4,8 +4,8 @@ documented, and bad input answered with its status and a message naming the fiel
 from __future__ import annotations
 
 import pytest
-
 from fixtures import snapshot, wait_until
+
 from queuekit.web import create_app
 
 pytestmark = pytest.mark.timeout(60)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from fixtures import wait_until
+
 from queuekit import Worker
 from queuekit.web import audit
 

@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-
 from fixtures import Backend, snapshot, wait_until
+
 from queuekit import Queue, Worker
 from queuekit.web import create_app
 

@@ -4,9 +4,9 @@ every action is refused, even one forged by hand, and nothing is written."""
 from __future__ import annotations
 
 import pytest
+from fixtures import snapshot
 from starlette.applications import Starlette
 
-from fixtures import snapshot
 from queuekit.errors import QueuekitError, ValidationError
 from queuekit.web import create_app, listen, serve
 
