@@ -44,9 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", dest="json_path", type=Path, help="write the report here (- for standard output)")
     p.add_argument("--only", action="append", default=[], metavar="EXERCISE", help="grade only this exercise")
     p.add_argument("--jobs", type=int, default=1, help="exercises graded at a time")
-    p = sub.add_parser("verify", help="CI: exercises fail, solutions pass, catalog consistent")
+    p = sub.add_parser("verify", help="CI: exercises fail, solutions pass, kept wrong versions fail, catalog "
+                                      "consistent")
     p.add_argument("--only", action="append", default=[], metavar="EXERCISE")
     p.add_argument("--jobs", type=int, default=2, help="graders run at a time")
+    p.add_argument("--repeat", type=int, default=3, help="runs of each check, all with the same verdict (default 3)")
+    p.add_argument("--no-wrong", dest="wrong", action="store_false", help="skip the kept wrong versions")
     return parser
 
 
@@ -171,8 +174,11 @@ def _grade(args: argparse.Namespace, catalog: Catalog, progress: Progress, style
 
 def _verify(args: argparse.Namespace, catalog: Catalog, progress: Progress, style: Style) -> int:
     only = [catalog.get(n) for n in args.only] or None
-    outcome = verify(catalog, only, jobs=args.jobs, echo=print)
-    problems = outcome.catalog_problems + outcome.stub_problems + outcome.solution_problems
+    outcome = verify(catalog, only, jobs=args.jobs, echo=print, repeat=args.repeat, wrong=args.wrong)
+    problems = outcome.problems
+    if outcome.wrong_total:
+        print(f"wrong versions: {outcome.wrong_caught} of {outcome.wrong_total} caught in every one of "
+              f"{args.repeat} run(s)")
     if problems:
         print()
         print(style.red(f"verify: {len(problems)} problem(s)"))
