@@ -133,15 +133,15 @@ def _judge(report: VerifyReport, ex: Exercise, stubs: list[ExerciseResult], sols
     sol_bad = [r for r in sols if r.status != PASS]
     times = f" ({len(stubs)} runs)" if len(stubs) > 1 else ""
     if stub_bad:
-        report.stub_problems.append(f"{ex.name}: the untouched exercise passes its grader in {len(stub_bad)} of "
-                                    f"{len(stubs)} runs ({_describe(stub_bad[0])})")
+        report.stub_problems.append(f"{ex.name}: the untouched exercise already passes its grader (in "
+                                    f"{len(stub_bad)} of {len(stubs)} runs; {_describe(stub_bad[0])})")
     if hanging:
         report.stub_problems.append(f"{ex.name}: the untouched exercise hangs its grader ({hanging[0].message})")
     if sol_bad:
         first = sol_bad[0].first_failure
         why = sol_bad[0].message or (f"{first.name}: {first.message}" if first else "")
-        report.solution_problems.append(f"{ex.name}: the reference solution fails in {len(sol_bad)} of {len(sols)} "
-                                        f"runs ({_describe(sol_bad[0])}): {why}")
+        report.solution_problems.append(f"{ex.name}: the reference solution does not pass (in {len(sol_bad)} of "
+                                        f"{len(sols)} runs; {_describe(sol_bad[0])}): {why}")
     ok = not (stub_bad or hanging or sol_bad)
     line = (f"{'✓' if ok else '✗'} {ex.name:<24} exercise {'PASSES' if stub_bad else 'fails'} "
             f"({_describe(stubs[0])}) · solution {'FAILS' if sol_bad else 'passes'} ({_describe(sols[0])}){times}")
