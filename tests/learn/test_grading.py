@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 import redis
+from fake_course import GRADER_HEAD, GRADERS, INFO, SOLUTIONS, STUBS, make_project
 
 from queuekit.learn.catalog import load_catalog
 from queuekit.learn.cli import main
 from queuekit.learn.procs import marked_pids
 from queuekit.learn.runner import RedisUrlError, check_redis_url, grade, with_database
-
-from fake_course import GRADER_HEAD, GRADERS, INFO, SOLUTIONS, STUBS, make_project
 
 REAL_REDIS = "redis://127.0.0.1:6379"
 
@@ -45,9 +44,9 @@ def test_leaves_a_detached_process_behind():
     pid_file = Path(os.environ["LEAVER_PID_FILE"])
     # a middle process starts a grandchild in a session of its own (setsid) and exits: the grandchild is an orphan
     # outside the grader's process group, as a learner's detached worker would be
-    subprocess.run([sys.executable, "-c", "import subprocess, sys; p = subprocess.Popen([sys.executable, '-c', "
-                    "'import time; time.sleep(300)'], start_new_session=True); open(sys.argv[1], 'w').write(str(p.pid))",
-                    str(pid_file)], check=True)
+    middle = ("import subprocess, sys; p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'], "
+              "start_new_session=True); open(sys.argv[1], 'w').write(str(p.pid))")
+    subprocess.run([sys.executable, "-c", middle, str(pid_file)], check=True)
     pid = int(pid_file.read_text())
     os.kill(pid, 0)  # it runs
     if os.environ.get("LEAVER_HANG"):
@@ -105,7 +104,8 @@ title = "Shout"
 timeout = 90
 hints = ["Strings have a method for it.", "return text.upper()."]
 '''
-GAMMA_STUB = '"""Write shout(text)."""\n\n\ndef shout(text):\n    # TODO: return it in capitals\n    raise NotImplementedError("shout")\n'
+GAMMA_STUB = ('"""Write shout(text)."""\n\n\ndef shout(text):\n    # TODO: return it in capitals\n'
+              '    raise NotImplementedError("shout")\n')
 GAMMA_SOLUTION = '"""Write shout(text)."""\n\n\ndef shout(text):\n    return text.upper()\n'
 #: Every gamma run, on the real Redis, writes a key naming its submission, waits until the 4 gamma runs of the class
 #: (the reference and 3 learners) have written theirs, and then must see its own key only: runs that shared a
@@ -182,10 +182,11 @@ def _exercise(name: str, status: str, tests: list[dict], message: str | None = N
 
 def _expected_learners(folder: Path, gamma_backends: list[str]) -> list[dict]:
     not_impl = "NotImplementedError: {} (raised at {}.py, line 6)"
-    ann = [_exercise("alpha", "pass", [_test("test_small_numbers", "pass", 1), _test("test_negative_numbers", "pass", 1)]),
+    ann = [_exercise("alpha", "pass", [_test("test_small_numbers", "pass", 1),
+                                       _test("test_negative_numbers", "pass", 1)]),
            _exercise("beta", "pass", [_test("test_prints_hello", "pass", 1, output="hello\n")]),
-           _exercise("gamma", "pass", [_test("test_shout", "pass", 1), _test("test_sees_only_its_own_data", "pass", 1)],
-                     backends=gamma_backends)]
+           _exercise("gamma", "pass", [_test("test_shout", "pass", 1),
+                                       _test("test_sees_only_its_own_data", "pass", 1)], backends=gamma_backends)]
     bob = [_exercise("alpha", "fail", [_test("test_small_numbers", "fail", 0, not_impl.format("add", "alpha")),
                                        _test("test_negative_numbers", "fail", 0, not_impl.format("add", "alpha"))]),
            _exercise("beta", "fail", [_test("test_prints_hello", "fail", 0, not_impl.format("hello", "beta"))]),
@@ -194,8 +195,8 @@ def _expected_learners(folder: Path, gamma_backends: list[str]) -> list[dict]:
     cid = [_exercise("alpha", "fail", [_test("test_small_numbers", "pass", 1),
                                        _test("test_negative_numbers", "fail", 0, "add(-2, -3) should be -5")]),
            _exercise("beta", "error", [_test("test_prints_hello", "not run", 0)], "not submitted: beta.py not found"),
-           _exercise("gamma", "pass", [_test("test_shout", "pass", 1), _test("test_sees_only_its_own_data", "pass", 1)],
-                     backends=gamma_backends)]
+           _exercise("gamma", "pass", [_test("test_shout", "pass", 1),
+                                       _test("test_sees_only_its_own_data", "pass", 1)], backends=gamma_backends)]
     return [{"id": name, "folder": str((folder / name).resolve()), "points": sum(e["points"] for e in graded),
              "max": 5, "exercises": graded} for name, graded in [("ann", ann), ("bob", bob), ("cid", cid)]]
 
@@ -264,3 +265,26 @@ def test_a_bad_roster_is_a_clear_error(tmp_path: Path, project: Path, capsys) ->
     roster.write_text("learner,folder\nS-1,nowhere\n")
     assert main(["--root", str(project), "grade", "--roster", str(roster)]) == 2
     assert "line 2" in capsys.readouterr().err
+
+
+WAITER = GRADER_HEAD + '''
+import time
+
+from queuekit.learn.pytest_plugin import note_waiting
+
+ex = load("alpha")
+
+
+def test_waits_forever():
+    note_waiting("the line 'ready' from `python alpha.py`")  # what exercise_support's waits do
+    time.sleep(300)
+'''
+
+
+def test_a_run_stopped_at_its_time_limit_names_what_the_test_waited_for(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "course", graders={**GRADERS, "test_alpha.py": WAITER})
+    catalog = load_catalog(project)
+    result = grade(catalog, catalog.get("alpha"), timeout=8)
+    hung = result.first_failure
+    assert result.hanging and hung is not None and hung.name == "test_waits_forever"
+    assert "stopped while it was waiting for the line 'ready' from `python alpha.py`" in (hung.message or ""), hung

@@ -7,16 +7,13 @@ import json
 import time
 from pathlib import Path
 
-import pytest
+from fake_course import INFO, SOLUTIONS, STUBS, make_project
 
 from queuekit.learn.catalog import check_catalog, load_catalog
 from queuekit.learn.cli import main
-from queuekit.learn.progress import PROGRESS_FILE
+from queuekit.learn.progress import PROGRESS_FILE, Progress
 from queuekit.learn.runner import grade
 from queuekit.learn.watch import Watch
-from queuekit.learn.progress import Progress
-
-from fake_course import INFO, SOLUTIONS, STUBS, make_project
 
 REPO = Path(__file__).resolve().parents[2]
 
