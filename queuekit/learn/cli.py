@@ -21,6 +21,7 @@ from .report import (
     grade_directory,
     is_class_folder,
     read_roster,
+    submission_root,
     write_csv,
     write_report,
 )
@@ -235,7 +236,7 @@ def _grade(args: argparse.Namespace, catalog: Catalog, progress: Progress, style
         print(f"{mark} {ex.name:<24} {result.status:<5} "
               f"{result.count('pass')}/{len(result.tests)} tests" + (" (hanging)" if result.hanging else "")
               + (f" [{', '.join(result.backends)}]" if result.backends else ""), file=out)
-    report = grade_directory(catalog, args.directory, only, jobs=args.jobs, echo=echo)
+    report = grade_directory(catalog, submission_root(catalog, args.directory), only, jobs=args.jobs, echo=echo)
     if args.json_path is not None:
         write_report(report, args.json_path)
     return 0

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from exercise_support import REAL_REDIS_URL, kill_leftovers  # noqa: E402
 
-from queuekit.learn.runner import RedisUrlError, check_redis_url  # noqa: E402
+from queuekit.learn.runner import RedisUrlError, check_redis_url, redis_database  # noqa: E402
 
 # The graders grade the files in $EXERCISE_ROOT (the runner always sets it). A plain `pytest` run of the project
 # does not set it: then the graders are not collected (they would grade the unsolved stubs and fail by design);
@@ -41,9 +41,9 @@ BACKENDS = [b.strip() for b in os.environ.get("QUEUEKIT_EXERCISE_BACKENDS", _DEF
 
 
 def _lock_path(url: str) -> Path:
-    """One lock file per real-Redis database: one test at a time empties and uses it, across processes."""
-    name = "".join(c if c.isalnum() else "_" for c in url)
-    return Path(os.environ.get("TMPDIR", "/tmp")) / f"queuekit-exercises-{name}.lock"
+    """One lock file per database number: one test at a time empties and uses it, across processes (the same file
+    as earlier versions of this file used for database 2, so that they exclude each other too)."""
+    return Path(os.environ.get("TMPDIR", "/tmp")) / f"queuekit-exercises-redis-db{redis_database(url)}.lock"
 
 
 def pytest_configure(config: pytest.Config) -> None:
