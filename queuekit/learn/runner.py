@@ -139,19 +139,23 @@ def grade(catalog: Catalog, exercise: Exercise, exercise_root: Path | None = Non
                 check_redis_url(redis_url)
             except RedisUrlError as exc:
                 return ExerciseResult(exercise.name, ERROR, f"{REDIS_ENV}: {exc}", duration=0.0)
-        proc = subprocess.Popen(_pytest_command(grader, stop_first), cwd=catalog.root, env=run_env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, start_new_session=True)
-        hanging = False
-        try:
+        # the console goes to a file, not a pipe: a detached process that inherited it cannot keep the run open
+        with open(Path(tmp) / "console.txt", "w+", encoding="utf-8", errors="replace") as console_file:
+            proc = subprocess.Popen(_pytest_command(grader, stop_first), cwd=catalog.root, env=run_env,
+                                    stdin=subprocess.DEVNULL, stdout=console_file, stderr=subprocess.STDOUT,
+                                    text=True, start_new_session=True)
+            hanging = False
             try:
-                console, _ = proc.communicate(timeout=limit)
-            except subprocess.TimeoutExpired:
-                hanging = True
-                _kill_group(proc)
-                console, _ = proc.communicate()
-        finally:
-            _clean_up(proc, marker)
+                try:
+                    proc.wait(timeout=limit)
+                except subprocess.TimeoutExpired:
+                    hanging = True
+                    _kill_group(proc)
+                    proc.wait()
+            finally:
+                _clean_up(proc, marker)
+            console_file.seek(0)
+            console = console_file.read()
         duration = time.monotonic() - started
         raw = _read_json(results_path)
     result = _build(exercise, raw, console or "", proc.returncode, hanging, limit, duration)

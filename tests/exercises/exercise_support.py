@@ -118,8 +118,8 @@ class Waited:
     """What a wait returns: true when what was awaited happened in time. When it did not, ``message`` (also its
     ``str``) names what was awaited, for how long, and what was seen instead; put it in the assertion message."""
 
-    def __init__(self, ok: bool, what: str, timeout: float, seen: str = "") -> None:
-        self.ok, self.what, self.timeout, self.seen = ok, what, timeout, seen
+    def __init__(self, ok: bool, what: str, timeout: float, seen: str = "", ended: bool = False) -> None:
+        self.ok, self.what, self.timeout, self.seen, self.ended = ok, what, timeout, seen, ended
 
     def __bool__(self) -> bool:
         return self.ok
@@ -128,6 +128,8 @@ class Waited:
     def message(self) -> str:
         if self.ok:
             return f"{self.what}: done"
+        if self.ended:
+            return f"stopped waiting for {self.what}: the process ended" + (f"; {self.seen}" if self.seen else "")
         return f"waited {self.timeout:g} s for {self.what}, in vain" + (f"; {self.seen}" if self.seen else "")
 
     def __str__(self) -> str:
@@ -246,7 +248,7 @@ class Script:
                     self._new.put(None)
                     self._out.join(1)
                     ok = predicate(self.lines)
-                    return Waited(ok, what, timeout, "" if ok else self._seen())
+                    return Waited(ok, what, timeout, "" if ok else self._seen(), ended=not ok)
             return Waited(True, what, timeout)
         finally:
             _note_waiting(None)

@@ -48,6 +48,14 @@ def test_a_wait_that_times_out_names_what_it_waited_for(files: Path) -> None:
         assert script.wait_line_count(1, timeout=5)  # true once the line is there
 
 
+def test_a_wait_cut_short_by_the_process_ending_says_so(files: Path) -> None:
+    with support.Script("app.py") as script:
+        waited = script.wait_line_count(2, timeout=20)
+        assert not waited
+        assert waited.message.startswith("stopped waiting for `python app.py` to print 2 line(s): the process ended")
+        assert "the last: 'no server here', and it ended with exit status 0" in waited.message
+
+
 def test_wait_until_names_the_predicate_or_the_given_description() -> None:
     def queue_drained() -> bool:
         return False
