@@ -247,6 +247,10 @@ class Script:
                 if item is None:
                     self._new.put(None)
                     self._out.join(1)
+                    try:  # its output closed: it is ending; let it be reaped so that the message gives its status
+                        self.proc.wait(timeout=2)
+                    except subprocess.TimeoutExpired:
+                        pass
                     ok = predicate(self.lines)
                     return Waited(ok, what, timeout, "" if ok else self._seen(), ended=not ok)
             return Waited(True, what, timeout)
