@@ -14,15 +14,18 @@ Write `connect_client(url=None)`:
 
   where ERROR_MESSAGE is the text of the error (`str(error)`), and return None. Never let the error escape.
 
-Run it against a server (task 0, a real Redis, or `queuekit server --port 6380` in another terminal):
+Run it against a server: first start one in another terminal with `queuekit server --port 6390` (a real Redis
+works too), then:
 
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex01_redis_client.py
+    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex01_redis_client.py
     Redis client connected to the server
 
-and with no server listening on that port:
+and with no server listening on the port named:
 
     REDIS_URL=redis://127.0.0.1:6399 python exercises/ex01_redis_client.py
-    Redis client not connected to the server: cannot reach Redis at 127.0.0.1:6399 (...): ...
+    Redis client not connected to the server: cannot reach Redis at 127.0.0.1:6399 (redis://127.0.0.1:6399): Error 111 connecting to 127.0.0.1:6399. Connection refused.
+
+Either way the script ends normally (exit status 0).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from queuekit.errors import ConnectionFailed
 
 def connect_client(url: str | None = None):
     """Connect to Redis, print whether it worked, return the client (or None)."""
-    # TODO: call connect(url) inside try/except ConnectionFailed and print one of the two messages
+    # TODO: connect to the url given; connecting can fail (ConnectionFailed), so report either outcome with its
+    #       exact line and never let the error escape
     raise NotImplementedError("connect_client")
 
 

@@ -5,7 +5,10 @@ first (the original course used one global client; passing it makes the function
 
 1. `set_new_school(client, school_name, value)`: set in Redis the value `value` for the key `school_name`, and
    print a confirmation with the helper `redis_print` given below (for a successful SET it prints `Reply: OK`).
-2. `display_school_value(client, school_name)`: print the value stored for the key `school_name`.
+   When the server refuses the SET (it raises a `redis.RedisError`), print the error instead, with
+   `redis_print(None, error)`: its text alone, and no `Reply: ...` line.
+2. `display_school_value(client, school_name)`: print the value stored for the key `school_name`, alone on its
+   line.
 
 The end of the file (already written) calls, in this order:
 
@@ -13,9 +16,11 @@ The end of the file (already written) calls, in this order:
     set_new_school(client, "HolbertonSanFrancisco", "100")
     display_school_value(client, "HolbertonSanFrancisco")
 
-Run it against the server you seeded in task 0 (or seed it: `redis-cli -p PORT set Holberton School`):
+Run it against a server holding Holberton = School. With Python alone: start `queuekit server --port 6390` in
+another terminal, seed it, then run the script:
 
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex02_redis_op.py
+    REDIS_URL=redis://127.0.0.1:6390 python -c "import queuekit; queuekit.connect().set('Holberton', 'School')"
+    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex02_redis_op.py
 
 Expected output:
 
@@ -48,19 +53,20 @@ def redis_print(reply, error=None) -> None:
 
 def connect_client(url: str | None = None):
     """Connect to Redis, print whether it worked, return the client (or None) — as in task 1."""
-    # TODO: copy your connect_client from ex01_redis_client.py
+    # TODO: the same as task 1 (same lines, same return values): reuse what you wrote there
     raise NotImplementedError("connect_client")
 
 
 def set_new_school(client, school_name: str, value: str) -> None:
     """Set ``school_name`` to ``value`` and print the reply with redis_print."""
-    # TODO: client.set(...), then redis_print(reply); on a redis.RedisError, redis_print(None, error)
+    # TODO: store the value under the key given, and confirm with redis_print what Redis answered; a SET the
+    #       server refuses raises: report that error with redis_print instead of a reply
     raise NotImplementedError("set_new_school")
 
 
 def display_school_value(client, school_name: str) -> None:
     """Print the value of the key ``school_name``."""
-    # TODO: print what client.get(school_name) returns
+    # TODO: read the key given and print its value, nothing else on the line
     raise NotImplementedError("display_school_value")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import redis
+
 from queuekit.connection import connect
 from queuekit.errors import ConnectionFailed
 
@@ -33,7 +35,12 @@ def connect_client(url: str | None = None):
 def create_hash(client) -> None:
     """One HSET per school into HolbertonSchools, printing each reply."""
     for field, value in SCHOOLS.items():
-        redis_print(client.hset(KEY, field, value))
+        try:
+            reply = client.hset(KEY, field, value)
+        except redis.RedisError as error:
+            redis_print(None, error)
+            continue
+        redis_print(reply)
 
 
 def display_hash(client) -> None:

@@ -423,3 +423,43 @@ def start_app(file_name: str, redis_url: str, timeout: float = 30.0, what: str |
                     f"Does it read $PORT?\nIts output:\n{show_lines((script.lines + script.errors)[-15:])}",
                     pytrace=False)
     return script, f"http://127.0.0.1:{port}"
+
+
+def recording_client(store: Any, events: list[tuple[Any, ...]], fail: dict[str, Exception] | None = None) -> Any:
+    """A redis-py client of the embedded ``store`` that appends ``("command", NAME, *args)`` to ``events`` for every
+    command it sends (so a grader can check the order of the commands and of the lines printed), and raises
+    ``fail[NAME]`` instead of sending a command named in ``fail`` (a command the server refuses)."""
+    import fakeredis
+
+    failing = {name.upper(): error for name, error in (fail or {}).items()}
+
+    class _Recording(fakeredis.FakeRedis):
+        def execute_command(self, *args: Any, **options: Any) -> Any:
+            name = str(args[0]).upper()
+            events.append(("command", name, *args[1:]))
+            if name in failing:
+                raise failing[name]
+            return super().execute_command(*args, **options)
+
+    return _Recording(server=store, decode_responses=True)
+
+
+class TimedOutput:
+    """A stand-in for ``sys.stdout`` that appends ``("print", LINE, time)`` to ``events`` for every line written."""
+
+    def __init__(self, events: list[tuple[Any, ...]]) -> None:
+        self.events = events
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        self._partial += text
+        while "\n" in self._partial:
+            line, self._partial = self._partial.split("\n", 1)
+            self.events.append(("print", line, time.monotonic()))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def printed(self) -> list[str]:
+        return [e[1] for e in self.events if e[0] == "print"]
