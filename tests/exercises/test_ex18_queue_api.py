@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +25,8 @@ QUEUE = "mailer"  # not "default": a function that ignores its queue argument is
 @dataclass
 class Dashboard:
     base: str
-    locked: str  # the same dashboard behind a token: every request without it is answered 401
     queue: Queue
+    url: str  # the server the dashboard serves
     requests: list[tuple[float, str, str]] = field(default_factory=list)
 
     def seen(self, method: str, suffix: str, since: float = 0.0) -> list[float]:
@@ -45,28 +46,29 @@ class _Counting:
         await self.app(scope, receive, send)
 
 
+@contextmanager
+def _served(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port (on a thread); yields its base URL; stops it after."""
+    sock = listen("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: server.started, timeout=20), "the grader's dashboard did not start within 20 s"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def dashboard(server_url: str) -> Iterator[Dashboard]:
     queue = Queue(QUEUE, url=server_url)
     requests: list[tuple[float, str, str]] = []
-    servers = []
-    bases = []
-    for app in (_Counting(create_app(server_url), requests), create_app(server_url, token="s3cret")):
-        sock = listen("127.0.0.1", 0)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
-                                               timeout_graceful_shutdown=1))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        bases.append(f"http://127.0.0.1:{sock.getsockname()[1]}")
-        assert wait_until(lambda s=server: s.started, timeout=20), "the grader's dashboard did not start within 20 s"
     try:
-        yield Dashboard(bases[0], bases[1], queue, requests)
+        with _served(_Counting(create_app(server_url), requests)) as base:
+            yield Dashboard(base, queue, server_url, requests)
     finally:
-        for server, _ in servers:
-            server.should_exit = True
-        for _, thread in servers:
-            thread.join(timeout=10)
         queue.close()
 
 
@@ -145,7 +147,8 @@ def test_job_state(dashboard: Dashboard) -> None:
     got = call(ex.job_state, dashboard.base, QUEUE, 9999)
     assert got is None, f"job_state for job 9999 (the API answers 404: no such job) should be None; got {got!r}"
     try:
-        got = call(ex.job_state, dashboard.locked, QUEUE, int(job.id))
+        with _served(create_app(dashboard.url, token="s3cret")) as locked:  # every request without it: 401
+            got = call(ex.job_state, locked, QUEUE, int(job.id))
     except ex.ApiError as error:
         assert error.status == 401, f"a 401 answer should raise ApiError with status 401; its status is {error.status}"
     else:
@@ -238,13 +241,15 @@ def test_wait_drained_polls(dashboard: Dashboard) -> None:
         ids = [queue.add("mail", {}).id for _ in range(2)]
         started = time.monotonic()
         thread, out = _in_thread(ex.wait_drained, dashboard.base, QUEUE, timeout=30, interval=interval)
-        time.sleep(wait)
+        thread.join(wait)
+        if isinstance(out.get("error"), NotImplementedError):
+            call(ex.wait_drained, dashboard.base, QUEUE)
+        assert "at" not in out, (f"wait_drained(base, '{QUEUE}', interval={interval}) with 2 jobs waiting should "
+                                 f"keep polling until they are done; it {_outcome(out)} at once")
         for job_id in ids:
             queue.move(job_id, "complete")
         drained = time.monotonic()
         thread.join(interval + 10)
-        if isinstance(out.get("error"), NotImplementedError):
-            call(ex.wait_drained, dashboard.base, QUEUE)
         assert "at" in out, (f"wait_drained(base, '{QUEUE}', interval={interval}) did not return within "
                              f"{interval + 10:g} s after the queue was drained")
         assert "value" in out and out["value"]["complete"] >= 2 and out["value"]["inactive"] == 0, (
