@@ -27,13 +27,16 @@
 # ## 1. A shared server and a module of handlers
 #
 # We need worker processes we can kill, so (as in lesson 11) every process talks to one server: `REDIS_URL` when it
-# is set, else an embedded server started here.
+# is set, else an embedded server started here, whose address we put in `REDIS_URL` for every process we start
+# (and for this one). The workers that rescue jobs run here in the notebook, on threads; the ones we kill or
+# freeze are processes. A worker logs what it does for the operator's terminal; here we keep its log quiet.
 #
 # The handlers live in a small module. The job "welcome" sends a welcome e-mail; our "e-mail" is a line pushed on
 # the Redis list `outbox`, so we can count how many were sent. After sending it, the handler does more work that
 # takes `SLOW` seconds (an environment variable): long enough for us to kill the worker in the middle.
 
 # %%
+import logging
 import os
 import signal
 import subprocess
@@ -45,11 +48,13 @@ from pathlib import Path
 from queuekit import JobState, Queue, connect
 from queuekit.server import EmbeddedServer
 
+logging.getLogger("queuekit").setLevel(logging.ERROR)
+
 server = None
 url = os.environ.get("REDIS_URL")
 if url is None:
     server = EmbeddedServer(port=0).start()
-    url = server.url
+    url = os.environ["REDIS_URL"] = server.url
 queue = Queue("lesson14", url=url)
 queue.obliterate()
 client = connect(url)
@@ -73,13 +78,15 @@ handlers = {"welcome": welcome}
 '''
 folder = Path(tempfile.mkdtemp(prefix="lesson14-"))
 (folder / "tasks.py").write_text(TASKS)
+sys.path.insert(0, str(folder))
+import tasks                                   # the same handlers, for the workers of this notebook (SLOW is 0)
 
 
-def start_worker(slow, module="tasks"):
+def start_worker(module, **env):
     """A worker process with a lease of 1 second; its log goes to a pipe we read (or not) later."""
     command = [sys.executable, "-m", "queuekit.cli", "--url", url, "worker", module, "--queue", "lesson14",
                "--lease", "1"]
-    return subprocess.Popen(command, cwd=folder, env={**os.environ, "REDIS_URL": url, "SLOW": str(slow)},
+    return subprocess.Popen(command, cwd=folder, env={**os.environ, **env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -102,11 +109,11 @@ print("shared server:", url)
 # %% [markdown]
 # ## 2. A worker killed in the middle of a job
 #
-# One worker takes the job, sends the e-mail, and starts its slow work. We kill it with `SIGKILL`: it cannot
-# finish, report, or give anything back. Then we start a second, fast worker.
+# One worker process takes the job, sends the e-mail, and starts its slow work. We kill it with `SIGKILL`: it
+# cannot finish, report, or give anything back. Then a second worker starts, here, with the same handler.
 
 # %%
-doomed = start_worker(slow=60)
+doomed = start_worker("tasks", SLOW="60")
 job = queue.add("welcome", {"user": "ada"})
 wait_until(lambda: client.llen("outbox") == 1)           # the e-mail is out, the slow part runs
 assert queue.get_job(job.id).state == JobState.ACTIVE
@@ -114,9 +121,9 @@ doomed.send_signal(signal.SIGKILL)
 doomed.wait(timeout=10)
 print("worker killed in the middle of job", job.id)
 
-rescuer = start_worker(slow=0)
+rescuer = queue.process("welcome", tasks.welcome, lease=1)
 wait_until(lambda: queue.get_job(job.id).state == JobState.COMPLETE)
-stop(rescuer)
+rescuer.stop()
 
 done = queue.get_job(job.id)
 print("outbox:", client.lrange("outbox", 0, -1))
@@ -198,23 +205,22 @@ def welcome(job):
 
 handlers = {{"welcome": welcome}}
 ''')
+import tasks_once
+
 client.delete("outbox")
-doomed = start_worker(slow=60, module="tasks_once")
+doomed = start_worker("tasks_once", SLOW="60")
 job = queue.add("welcome", {"user": "alan"})
 wait_until(lambda: client.llen("outbox") == 1)
 doomed.send_signal(signal.SIGKILL)
 doomed.wait(timeout=10)
 
-rescuer = start_worker(slow=0, module="tasks_once")
+rescuer = queue.process("welcome", tasks_once.welcome, lease=1)
 wait_until(lambda: queue.get_job(job.id).state == JobState.COMPLETE)
+rescuer.stop()
 done = queue.get_job(job.id)
 print("result:", done.result, "| stalls:", done.stalls, "| outbox:", client.lrange("outbox", 0, -1))
 assert done.result == "already sent" and done.stalls == 1      # it ran twice...
 assert client.lrange("outbox", 0, -1) == ["welcome alan"]       # ...and Alan got one e-mail
-
-# %%
-stop(rescuer)
-print("worker stopped")
 
 # %% [markdown]
 # ## 5. A frozen worker: a handler that blocks past its lease
@@ -224,7 +230,8 @@ print("worker stopped")
 # out although the process is alive. (Sending `SIGSTOP` to the process does the same: lesson 09 did it.) Another
 # worker's sweep then puts the job back in line and runs it again, while the frozen worker is still inside it.
 #
-# Our "report" handler blocks its loop until the notebook creates the file `wake`, so we decide when it wakes.
+# Our "report" handler, in the worker process started with `FREEZE=1`, blocks its loop until the notebook creates
+# the file `wake`, so we decide when it wakes. The rescuer runs here, without freezing.
 # When it does and reports its outcome, `finish.lua` refuses it: the job no longer carries its lease token, and only
 # one result is stored. The *side effect*, though, would have happened twice without the marker.
 
@@ -237,7 +244,7 @@ from queuekit import connect
 
 client = connect()
 send_once = client.register_script("""{SEND_ONCE}""")
-FREEZE = os.environ.get("SLOW") != "0"
+FREEZE = os.environ.get("FREEZE") == "1"
 
 async def report(job):
     month = job.data["month"]
@@ -248,22 +255,24 @@ async def report(job):
 
 handlers = {{"report": report}}
 ''')
+import tasks_report
+
 (folder / "wake").unlink(missing_ok=True)
-frozen = start_worker(slow=1, module="tasks_report")
+frozen = start_worker("tasks_report", FREEZE="1")
 job = queue.add("report", {"month": "November"})
 wait_until(lambda: client.llen("outbox") == 2)               # the report is out; the worker is frozen
-other = start_worker(slow=0, module="tasks_report")
+other = queue.process("report", tasks_report.report, lease=1)
 wait_until(lambda: queue.get_job(job.id).state == JobState.COMPLETE)
+other.stop()
 print("stored result:", queue.get_job(job.id).result)
 
 (folder / "wake").touch()                                      # the frozen worker wakes up and reports
 time.sleep(1.0)
 complaints = stop(frozen)
-stop(other)
 told = any("lease lost" in line or "lost the lease" in line for line in complaints.splitlines())
 print("the frozen worker was told it had lost the lease, and its outcome was dropped:", told)
 done = queue.get_job(job.id)
-assert done.result == f"already sent by process {other.pid}"     # the other worker's outcome stands
+assert done.result == f"already sent by process {os.getpid()}"  # the rescuer's outcome (this process) stands
 assert told                                                       # the frozen one was told it lost the job
 assert client.lrange("outbox", 0, -1) == ["welcome alan", "report November"]   # one report e-mail
 
@@ -289,6 +298,7 @@ client.delete("outbox", "sent:welcome:grace", "sent:welcome:alan", "sent:report:
 queue.events.close()
 client.close()
 if server is not None:
+    del os.environ["REDIS_URL"]
     server.stop()
 
 # %% [markdown]
