@@ -29,9 +29,11 @@ Try it (first start a server in another terminal: `queuekit server --port 6390`)
     REDIS_URL=redis://127.0.0.1:6390 RECEIPT_SECONDS=30 python exercises/ex17_idempotent.py
 
 queue a payment from a Python shell (`REDIS_URL=redis://127.0.0.1:6390 python`, then `from queuekit import Queue;
-Queue("payments").add("credit", {"payment": "p-1", "account": "alice", "amount": 30})`), kill the worker with
-Ctrl-C twice while it "sends the receipt", start it again without `RECEIPT_SECONDS=30`: after the lease the job
-runs again, its result is "already credited", and `connect().get("balance:alice")` is still "30".
+Queue("payments").add("credit", {"payment": "p-1", "account": "alice", "amount": 30})`), stop the worker with
+Ctrl-C twice while it "sends the receipt" (the second Ctrl-C gives the unfinished job back to the queue; a worker
+killed outright, as the grader does with SIGKILL, leaves it to its lease), and start it again without
+`RECEIPT_SECONDS=30`: the job runs again, its result is "already credited", and `connect().get("balance:alice")`
+is still "30".
 """
 
 from __future__ import annotations
