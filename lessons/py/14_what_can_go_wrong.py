@@ -231,9 +231,9 @@ assert client.lrange("outbox", 0, -1) == ["welcome alan"]       # ...and Alan go
 # worker's sweep then puts the job back in line and runs it again, while the frozen worker is still inside it.
 #
 # Our "report" handler, in the worker process started with `FREEZE=1`, blocks its loop until the notebook creates
-# the file `wake`, so we decide when it wakes. The rescuer runs here, without freezing.
-# When it does and reports its outcome, `finish.lua` refuses it: the job no longer carries its lease token, and only
-# one result is stored. The *side effect*, though, would have happened twice without the marker.
+# the file `wake`, so we decide when it wakes; the rescuer runs here, without freezing. When the frozen worker wakes
+# and reports its outcome, `finish.lua` refuses it: the job no longer carries its lease token, and only one result
+# is stored. The *side effect*, though, would have happened twice without the marker.
 
 # %%
 (folder / "tasks_report.py").write_text(f'''
