@@ -13,13 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from fake_course import INFO, SOLUTIONS, STUBS, make_project
 
 from queuekit.learn.catalog import load_catalog
 from queuekit.learn.pristine import snapshot
 from queuekit.learn.progress import PROGRESS_FILE, Progress
 from queuekit.learn.watch import Watch
-
-from fake_course import INFO, SOLUTIONS, STUBS, make_project
 
 REPO = Path(__file__).resolve().parents[2]
 FINAL = "You finished the test course. Bravo!"
