@@ -323,7 +323,7 @@ class Watch:
             self.exercise_list()
             return "moved"
         elif key not in (UP, DOWN, ESC):
-            self._write(f"unknown key {key!r}: {PROMPT}")
+            self._write(f"unknown key {key!r}: {DONE_PROMPT if self.course_done() else PROMPT}")
         return None
 
     @contextlib.contextmanager
