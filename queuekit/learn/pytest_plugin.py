@@ -4,7 +4,8 @@ The file named by ``$QUEUEKIT_RESULTS`` is rewritten after every test, so that w
 hanging run it still knows which tests finished and which one was running (``"running"``).
 
 Graders can attach what the learner's code printed (for example the output of a subprocess) with
-``record_property("learner_output", text)``; otherwise the test's captured stdout and stderr are used.
+``record_property("learner_output", text)``; otherwise the test's captured stdout and stderr are used. The
+server a test ran on is recorded from ``record_property("backend", name)`` (the ``server_url`` fixture does it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any, cast
@@ -30,14 +32,18 @@ class _Recorder:
         self.tests: dict[str, dict[str, Any]] = {}
         self.collect_errors: list[str] = []
         self.running: str | None = None
+        self.waiting: str | None = None
         self.started = time.monotonic()
+        self.lock = threading.Lock()
 
     def write(self, finished: bool = False) -> None:
-        data = {"tests": list(self.tests.values()), "collect_errors": self.collect_errors,
-                "running": None if finished else self.running, "finished": finished}
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, self.path)
+        with self.lock:  # graders may wait (note_waiting) from several threads
+            data = {"tests": list(self.tests.values()), "collect_errors": self.collect_errors,
+                    "running": None if finished else self.running, "finished": finished,
+                    "waiting": None if finished else self.waiting}
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, self.path)
 
 
 def _short_message(report: pytest.TestReport, call_excinfo: Any) -> str:
@@ -115,7 +121,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     for item in session.items:
         rec.tests[item.nodeid] = {"name": item.name, "status": "pending", "message": None, "output": None,
-                                  "test_code": _test_code(item), "task_id": _task_id(item), "duration": 0.0}
+                                  "test_code": _test_code(item), "task_id": _task_id(item), "duration": 0.0,
+                                  "backend": None}
     rec.write()
 
 
@@ -123,6 +130,16 @@ def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
     rec = _current
     if rec is not None:
         rec.running = nodeid
+        rec.waiting = None
+        rec.write()
+
+
+def note_waiting(what: str | None) -> None:
+    """Record what the running test is waiting for (None: nothing any more), so that a run stopped at its time
+    limit can say it; graders call it through ``exercise_support`` around every wait."""
+    rec = _current
+    if rec is not None and rec.waiting != what:
+        rec.waiting = what
         rec.write()
 
 
@@ -142,6 +159,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     entry["duration"] = round(entry["duration"] + report.duration, 3)
     props = dict(report.user_properties)
     output = cast("str | None", props.get("learner_output"))
+    backends = [str(value) for key, value in report.user_properties if key == "backend" and value]
+    if backends:  # a test on the real Redis may use the in-process embedded store as well: it ran on Redis
+        entry["backend"] = next((b for b in backends if b != "embedded"), backends[0])
     if output is None:
         output = "".join(text for _, text in report.get_sections("Captured stdout")) + \
                  "".join(text for _, text in report.get_sections("Captured stderr"))

@@ -11,7 +11,8 @@ from .catalog import Catalog, Exercise
 from .progress import Progress
 from .results import ERROR, FAIL, PASS, SKIP, ExerciseResult
 
-__all__ = ["Style", "exercise_list", "exercise_menu", "progress_bar", "result_text", "summary_line"]
+__all__ = ["Style", "backends_note", "exercise_list", "exercise_menu", "progress_bar", "result_text",
+           "summary_line"]
 
 
 class Style:
@@ -84,6 +85,19 @@ def _indent(text: str, prefix: str = "    ") -> str:
     return textwrap.indent(text.rstrip("\n"), prefix, lambda _: True)
 
 
+def backends_note(result: ExerciseResult) -> str:
+    """Which servers the grader ran on: ``backends: embedded + real Redis redis://…/2`` ('' when it used none)."""
+    names = {"embedded": "embedded server", "redis": f"real Redis {result.redis_url or ''}".rstrip()}
+    ran = [names.get(b, b) for b in result.backends]
+    text = "backends: " + " + ".join(ran) if ran else ""
+    skipped = [names.get(b, b) for b in result.skipped_backends]
+    if skipped:
+        text += ("; " if text else "") + " and ".join(skipped) + " skipped (see the skipped tests)"
+    if ran and result.redis_url is None and os.environ.get("REDIS_URL"):
+        text += " (the graders ignore REDIS_URL; `queuekit learn --redis URL` grades on a real Redis too)"
+    return text
+
+
 def result_text(catalog: Catalog, exercise: Exercise, result: ExerciseResult, style: Style,
                 show_passing: bool = True) -> str:
     """What the learner reads after a check: a one-line verdict, then the first failure in detail."""
@@ -91,6 +105,9 @@ def result_text(catalog: Catalog, exercise: Exercise, result: ExerciseResult, st
     counts = f"{result.count(PASS)} passed, {result.count(FAIL) + result.count(ERROR)} failed"
     if result.count(SKIP):
         counts += f", {result.count(SKIP)} skipped"
+    note = backends_note(result)
+    if note:
+        counts += f"; {note}"
     if result.status == PASS:
         head = style.green(f"✓ {exercise.name} passes") + f"  ({counts})"
         return head if show_passing else ""

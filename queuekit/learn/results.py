@@ -7,11 +7,13 @@ import html
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["ERROR", "FAIL", "OUTPUT_LIMIT", "PASS", "SKIP", "ExerciseResult", "TestResult"]
+__all__ = ["BACKEND_ORDER", "ERROR", "FAIL", "OUTPUT_LIMIT", "PASS", "SKIP", "ExerciseResult", "TestResult"]
 
 PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
 #: The learner's output kept per test, in characters (Exercism keeps 500; multi-process output needs a bit more).
 OUTPUT_LIMIT = 2000
+#: The graders' servers, in the order they are reported.
+BACKEND_ORDER = ("embedded", "redis")
 
 
 def truncate(text: str | None, limit: int = OUTPUT_LIMIT) -> str | None:
@@ -34,6 +36,8 @@ class TestResult:
     test_code: str | None = None
     task_id: int | None = None
     duration: float = 0.0
+    #: the server the test ran on: ``embedded`` or ``redis`` (None when it used none)
+    backend: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of the test result."""
@@ -55,6 +59,20 @@ class ExerciseResult:
     tests: list[TestResult] = field(default_factory=list)
     hanging: bool = False
     duration: float = 0.0
+    #: the real Redis the graders were asked to use too (None: the embedded server only)
+    redis_url: str | None = None
+
+    @property
+    def backends(self) -> list[str]:
+        """The servers the tests that ran (passed or failed, not skipped) used: ``embedded``, ``redis``."""
+        ran = {t.backend for t in self.tests if t.backend and t.status != SKIP}
+        return [b for b in BACKEND_ORDER if b in ran] + sorted(ran - set(BACKEND_ORDER))
+
+    @property
+    def skipped_backends(self) -> list[str]:
+        """Servers every test of which was skipped (the real Redis asked for but not reachable, for example)."""
+        seen = {t.backend for t in self.tests if t.backend}
+        return [b for b in BACKEND_ORDER if b in seen and b not in self.backends]
 
     @property
     def passed(self) -> bool:
@@ -79,6 +97,8 @@ class ExerciseResult:
             "message": self.message,
             "hanging": self.hanging,
             "duration": round(self.duration, 3),
+            "backends": self.backends,
+            "redis_url": self.redis_url,
             "counts": {s: self.count(s) for s in (PASS, FAIL, ERROR, SKIP)},
             "tests": [t.to_dict() for t in self.tests],
         }
@@ -110,4 +130,5 @@ class ExerciseResult:
         tests = [TestResult(**{k: v for k, v in t.items() if k in TestResult.__dataclass_fields__})
                  for t in data.get("tests", [])]
         return cls(name=data.get("name", ""), status=data["status"], message=data.get("message"), tests=tests,
-                   hanging=bool(data.get("hanging")), duration=float(data.get("duration", 0.0)))
+                   hanging=bool(data.get("hanging")), duration=float(data.get("duration", 0.0)),
+                   redis_url=data.get("redis_url"))

@@ -3,6 +3,14 @@
 A fresh process means fresh imports after every edit, and a learner's endless loop or a blocking call that never
 returns cannot hang the runner: at the time limit the whole process group is killed and the test that was running
 is reported as hanging.
+
+Nothing a run started outlives it: each run carries a unique marker in its environment (``procs.MARKER_ENV``),
+and when it ends, whether it finished, failed or was stopped, its process group and every process still holding
+the marker are killed by pid, so that a forgotten worker cannot serve the next run's jobs.
+
+Backends: graders run on the embedded server only, unless a real Redis was asked for with
+``QUEUEKIT_EXERCISE_REDIS_URL`` (``queuekit learn --redis URL``), which must name its database: the graders empty
+it before every test.
 """
 
 from __future__ import annotations
@@ -15,20 +23,72 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from .catalog import Catalog, Exercise
+from .procs import MARKER_ENV, kill_group, kill_marked
 from .results import ERROR, FAIL, PASS, SKIP, ExerciseResult, TestResult, truncate
 
-__all__ = ["EXERCISE_ROOT_ENV", "grade", "grade_many"]
+__all__ = ["EXERCISE_ROOT_ENV", "REDIS_ENV", "RedisUrlError", "check_redis_url", "grade", "grade_many",
+           "redis_database", "with_database"]
 
 logger = logging.getLogger(__name__)
 
 #: The environment variable graders read to find the files to grade.
 EXERCISE_ROOT_ENV = "EXERCISE_ROOT"
+#: The environment variable that asks the graders to run on a real Redis too (its URL, with a database number).
+REDIS_ENV = "QUEUEKIT_EXERCISE_REDIS_URL"
+
+
+class RedisUrlError(ValueError):
+    """A real-Redis URL the graders must not use (no explicit database, database 0, not a redis URL)."""
+
+
+def check_redis_url(url: str) -> str:
+    """``url`` when the graders may use it, else :class:`RedisUrlError` saying why.
+
+    The graders empty the database they use before each test, so the URL must name it explicitly
+    (``redis://host:port/N``) and it must not be database 0, where Redis puts everyone's data by default.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise RedisUrlError(f"{url!r} is not a Redis URL (expected redis://HOST:PORT/DB)")
+    db = redis_database(url)
+    if db is None:
+        raise RedisUrlError(f"{url!r} names no database: the graders empty the database they use before every "
+                            "test, so name one kept for them, e.g. redis://127.0.0.1:6379/2")
+    if db == 0:
+        raise RedisUrlError(f"{url!r} is database 0, the default one where your own data usually is; the graders "
+                            "empty the database they use: name another, e.g. redis://127.0.0.1:6379/2")
+    return url
+
+
+def redis_database(url: str) -> int | None:
+    """The database number named in ``url`` (its path, or ``?db=N``), None when it names none."""
+    parts = urlsplit(url)
+    path = parts.path.strip("/") if parts.scheme != "unix" else ""
+    if path.isdigit():
+        return int(path)
+    for pair in parts.query.split("&"):
+        key, _, value = pair.partition("=")
+        if key == "db" and value.isdigit():
+            return int(value)
+    return None
+
+
+def with_database(url: str, db: int) -> str:
+    """``url`` with its database replaced by ``db``."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix" or "db=" in parts.query:
+        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("db="))
+        query = (query + "&" if query else "") + f"db={db}"
+        return parts._replace(query=query).geturl()
+    return parts._replace(path=f"/{db}").geturl()
 
 
 def _pytest_command(grader: Path, stop_first: bool) -> list[str]:
@@ -71,27 +131,54 @@ def grade(catalog: Catalog, exercise: Exercise, exercise_root: Path | None = Non
         run_env["PYTHONDONTWRITEBYTECODE"] = "1"
         run_env.pop("PYTEST_ADDOPTS", None)
         run_env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        proc = subprocess.Popen(_pytest_command(grader, stop_first), cwd=catalog.root, env=run_env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, start_new_session=True)
-        hanging = False
-        try:
-            console, _ = proc.communicate(timeout=limit)
-        except subprocess.TimeoutExpired:
-            hanging = True
-            _kill_group(proc)
-            console, _ = proc.communicate()
+        marker = uuid.uuid4().hex
+        run_env[MARKER_ENV] = marker
+        redis_url = run_env.get(REDIS_ENV) or None
+        if redis_url:
+            try:
+                check_redis_url(redis_url)
+            except RedisUrlError as exc:
+                return ExerciseResult(exercise.name, ERROR, f"{REDIS_ENV}: {exc}", duration=0.0)
+        # the console goes to a file, not a pipe: a detached process that inherited it cannot keep the run open
+        with open(Path(tmp) / "console.txt", "w+", encoding="utf-8", errors="replace") as console_file:
+            proc = subprocess.Popen(_pytest_command(grader, stop_first), cwd=catalog.root, env=run_env,
+                                    stdin=subprocess.DEVNULL, stdout=console_file, stderr=subprocess.STDOUT,
+                                    text=True, start_new_session=True)
+            hanging = False
+            try:
+                try:
+                    proc.wait(timeout=limit)
+                except subprocess.TimeoutExpired:
+                    hanging = True
+                    _kill_group(proc)
+                    proc.wait()
+            finally:
+                _clean_up(proc, marker)
+            console_file.seek(0)
+            console = console_file.read()
         duration = time.monotonic() - started
         raw = _read_json(results_path)
-    return _build(exercise, raw, console or "", proc.returncode, hanging, limit, duration)
+    result = _build(exercise, raw, console or "", proc.returncode, hanging, limit, duration)
+    result.redis_url = redis_url
+    return result
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
     """Kill the grader and every process it started (the learner's scripts, servers…)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
+    if not kill_group(proc.pid, signal.SIGKILL):
         proc.kill()
+
+
+def _clean_up(proc: subprocess.Popen[str], marker: str) -> None:
+    """After a run, kill what is left of it: the grader's process group (the pytest process itself has ended,
+    but processes it started may remain in the group), then every process still carrying the run's marker."""
+    if proc.poll() is None:
+        _kill_group(proc)
+        proc.wait()
+    kill_group(proc.pid, signal.SIGKILL)
+    left = kill_marked(marker)
+    if left:
+        logger.info("killed %d process(es) left behind by a grading run: %s", len(left), left)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -109,8 +196,10 @@ def _build(exercise: Exercise, raw: dict[str, Any] | None, console: str, returnc
         status = entry.get("status")
         if status == "pending":
             if hanging and running and entry is not None and _is_running(entry, running):
+                waiting = raw.get("waiting") if raw else None
                 entry = dict(entry, status=ERROR, message=(
-                    f"hanging: this test did not finish within {limit:g} s, so it was stopped. Your code seems to "
+                    f"hanging: this test did not finish within {limit:g} s, so it was stopped"
+                    + (f" while it was waiting for {waiting}" if waiting else "") + ". Your code seems to "
                     "wait forever: an endless loop, a blocking call without a timeout, or a process that never "
                     "exits?"))
             elif hanging:

@@ -32,6 +32,8 @@ class VerifyReport:
     lines: list[str] = field(default_factory=list)
     wrong_caught: int = 0
     wrong_total: int = 0
+    #: exercise -> the backends its reference solution ran on (first run)
+    solution_backends: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def problems(self) -> list[str]:
@@ -85,8 +87,10 @@ class _Runs:
 
 
 def verify(catalog: Catalog, only: list[Exercise] | None = None, jobs: int = 2,
-           echo: Callable[[str], None] | None = None, repeat: int = 1, wrong: bool = True) -> VerifyReport:
-    """Run every check ``repeat`` times; ``echo`` receives one line per exercise as results come in."""
+           echo: Callable[[str], None] | None = None, repeat: int = 1, wrong: bool = True,
+           solution_env: dict[str, str] | None = None) -> VerifyReport:
+    """Run every check ``repeat`` times; ``echo`` receives one line per exercise as results come in.
+    ``solution_env`` is added to the reference solutions' runs (a real Redis to grade them on too)."""
     report = VerifyReport(catalog_problems=check_catalog(catalog))
     say = echo or (lambda _line: None)
     say(f"catalog: {len(catalog.exercises)} exercises, "
@@ -109,7 +113,7 @@ def verify(catalog: Catalog, only: list[Exercise] | None = None, jobs: int = 2,
                 except WrongVersionError as exc:
                     report.wrong_problems.append(str(exc))
             pending.append((ex, runs.submit(ex, catalog.exercise_dir, stop_first=True),
-                            runs.submit(ex, catalog.solution_dir), built))
+                            runs.submit(ex, catalog.solution_dir, env=solution_env), built))
         for ex, stubs, solutions, built in pending:
             _judge(report, ex, [f.result() for f in stubs], [f.result() for f in solutions], say)
             for version, futures in built:
@@ -133,15 +137,16 @@ def _judge(report: VerifyReport, ex: Exercise, stubs: list[ExerciseResult], sols
     sol_bad = [r for r in sols if r.status != PASS]
     times = f" ({len(stubs)} runs)" if len(stubs) > 1 else ""
     if stub_bad:
-        report.stub_problems.append(f"{ex.name}: the untouched exercise passes its grader in {len(stub_bad)} of "
-                                    f"{len(stubs)} runs ({_describe(stub_bad[0])})")
+        report.stub_problems.append(f"{ex.name}: the untouched exercise already passes its grader (in "
+                                    f"{len(stub_bad)} of {len(stubs)} runs; {_describe(stub_bad[0])})")
     if hanging:
         report.stub_problems.append(f"{ex.name}: the untouched exercise hangs its grader ({hanging[0].message})")
     if sol_bad:
         first = sol_bad[0].first_failure
         why = sol_bad[0].message or (f"{first.name}: {first.message}" if first else "")
-        report.solution_problems.append(f"{ex.name}: the reference solution fails in {len(sol_bad)} of {len(sols)} "
-                                        f"runs ({_describe(sol_bad[0])}): {why}")
+        report.solution_problems.append(f"{ex.name}: the reference solution does not pass (in {len(sol_bad)} of "
+                                        f"{len(sols)} runs; {_describe(sol_bad[0])}): {why}")
+    report.solution_backends[ex.name] = list(sols[0].backends)
     ok = not (stub_bad or hanging or sol_bad)
     line = (f"{'✓' if ok else '✗'} {ex.name:<24} exercise {'PASSES' if stub_bad else 'fails'} "
             f"({_describe(stubs[0])}) · solution {'FAILS' if sol_bad else 'passes'} ({_describe(sols[0])}){times}")

@@ -1,4 +1,5 @@
-"""The graders' backends: without the real Redis the `redis` cases are skipped, but with CI=true they fail."""
+"""The graders' backends: the embedded server by default, the real Redis only when asked for; an asked-for Redis
+that does not answer skips the `redis` cases, but with CI=true they fail."""
 
 from __future__ import annotations
 
@@ -18,6 +19,22 @@ NOWHERE = "redis://127.0.0.1:1/2"  # nothing listens on port 1
 @pytest.fixture(scope="module")
 def catalog():
     return load_catalog(ROOT)
+
+
+def test_embedded_only_unless_a_real_redis_is_asked_for(catalog, monkeypatch) -> None:
+    monkeypatch.delenv("QUEUEKIT_EXERCISE_REDIS_URL", raising=False)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")  # a learner's own server: never used by graders
+    result = grade(catalog, catalog.get("ex01_redis_client"), catalog.solution_dir)
+    assert result.status == "pass", result.to_dict()
+    assert result.backends == ["embedded"] and result.redis_url is None
+    assert not any(t.name.endswith("[redis]") for t in result.tests)
+    assert any(t.name.endswith("[embedded]") and t.backend == "embedded" for t in result.tests)
+
+
+def test_a_real_redis_url_must_name_its_database(catalog) -> None:
+    result = grade(catalog, catalog.get("ex01_redis_client"), catalog.solution_dir,
+                   env={"QUEUEKIT_EXERCISE_REDIS_URL": "redis://127.0.0.1:6379"})
+    assert result.status == "error" and "names no database" in (result.message or "")
 
 
 def test_missing_real_redis_is_skipped_outside_ci(catalog) -> None:
