@@ -6,6 +6,8 @@ Redis (``REDIS_URL``) or, with nothing installed, on an embedded in-process serv
 
 from __future__ import annotations
 
+import logging
+
 from . import errors
 from .connection import connect, connect_async
 from .errors import QueuekitError
@@ -28,3 +30,8 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# A library logs only where the application asks (logging.basicConfig, the `queuekit` commands, pytest's caplog):
+# without this handler Python's last-resort handler would print queuekit's warnings to stderr, and in a notebook a
+# worker thread's lines would land in whatever cell happens to be running.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

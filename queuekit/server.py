@@ -10,17 +10,65 @@ from types import TracebackType
 import fakeredis
 import redis
 from fakeredis import TcpFakeServer
-from fakeredis._clients._tcp_server import TCPFakeRequestHandler
+from fakeredis._clients._tcp_server import TCPFakeRequestHandler, encode_reply
+from fakeredis._helpers import SimpleError, SimpleString
 
 __all__ = ["EmbeddedServer"]
 
 logger = logging.getLogger(__name__)
 
 
+class _Status(bytes):
+    """A status reply (``+OK``, ``+PONG``, ``+QUEUED``, a script's ``status_reply``), told apart from a bulk string."""
+
+
+class _ErrorReply(redis.ResponseError):
+    """An error reply with its text as Redis sends it (``WRONGTYPE ...`` stays without an ``ERR`` in front)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _mark_status(result: object) -> object:
+    """fakeredis's own replies, with each SimpleString (a status reply) turned into a :class:`_Status` and each
+    SimpleError into an :class:`_ErrorReply` that keeps the exact text."""
+    if isinstance(result, SimpleString):
+        return _Status(result.value)
+    if isinstance(result, SimpleError):
+        return _ErrorReply(result.value)
+    if isinstance(result, list):
+        return [_mark_status(item) for item in result]
+    return result
+
+
+def _encode(value: object, protocol: int) -> bytes:
+    """RESP as Redis writes it: a status reply as a simple string (``+OK``), an error with its own prefix, every
+    other string as a bulk string (``$6\r\nSchool``), at the top level as inside an array; the rest is fakeredis's
+    encoder."""
+    if isinstance(value, _Status):
+        return b"+" + bytes(value) + b"\r\n"
+    if isinstance(value, _ErrorReply):
+        return f"-{value.text}\r\n".encode()
+    if isinstance(value, (bytes, str)):
+        data = value if isinstance(value, bytes) else value.encode()
+        return b"$%d\r\n%s\r\n" % (len(data), data)
+    if isinstance(value, (list, tuple)):
+        return b"*%d\r\n" % len(value) + b"".join(_encode(item, protocol) for item in value)
+    return encode_reply(value, protocol, nested=True)
+
+
 class _RequestHandler(TCPFakeRequestHandler):
     """fakeredis's handler closes the connection after any error reply (NOSCRIPT, WRONGTYPE, a failing script);
     a real server keeps it open, and clients rely on that: the worker's pipelined EVALSHA loads a script on NOSCRIPT.
     Here an error reply is sent as a reply and the connection stays open. Replies also leave at once (TCP_NODELAY).
+
+    Replies are written as Redis writes them. fakeredis (2.x) turns its status replies (SimpleString) into plain bytes
+    before its TCP encoder sees them, and the encoder then guesses: any top-level string that fits goes out as a
+    simple string, so ``GET`` answered ``+School`` where Redis sends the bulk string ``$6\r\nSchool`` (redis-cli
+    prints ``School`` instead of ``"School"``, and a client that checks reply types sees a status). Here the status
+    replies are marked before fakeredis unwraps them, and the handler's encoder sends only those as simple strings.
+    This wraps fakeredis's socket and writer per connection; fakeredis itself is not changed.
     """
 
     def setup(self) -> None:
@@ -37,6 +85,23 @@ class _RequestHandler(TCPFakeRequestHandler):
                 return exc
 
         self.current_client.read_response = read_response  # type: ignore[method-assign]
+
+        # Keep status replies recognisable (see the class docstring): mark them before fakeredis unwraps them, and
+        # write replies with the encoder above.
+        sock = self.current_client.get_socket()
+        unwrap = sock._decode_result
+
+        def decode_result(result: object) -> object:
+            return unwrap(_mark_status(result))
+
+        sock._decode_result = decode_result  # type: ignore[method-assign]
+        writer = self.writer
+
+        def dump(value: object) -> None:
+            writer.write(_encode(value, self.protocol_version))
+            writer.writer.flush()
+
+        writer.dump = dump  # type: ignore[method-assign]
 
 
 class EmbeddedServer:

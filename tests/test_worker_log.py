@@ -164,3 +164,27 @@ def test_a_retry_with_a_delay_is_logged_with_that_delay(queue, caplog):
     queue.add("api", attempts=2)
     Worker(queue, {"api": later}).drain()
     assert any(r.getMessage().endswith("rate limited; retry in 3000 ms") for r in _lines(caplog))
+
+
+@pytest.mark.parametrize("configured", [False, True], ids=["no logging set up", "logging.basicConfig"])
+def test_the_library_prints_its_log_only_where_logging_is_set_up(configured):
+    import subprocess
+    import sys
+
+    # Given a script (as a notebook or a program) whose job fails for good, with or without a logging set-up
+    script = (("import logging; logging.basicConfig(format='%(message)s')\n" if configured else "")
+              + "from queuekit import Queue, Worker\n"
+              "queue = Queue('quiet')\n"
+              "queue.add('sms', {})\n"
+              "def fail(job):\n"
+              "    raise ValueError('Phone number 4153518780 is blacklisted')\n"
+              "Worker(queue, {'sms': fail}).drain()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          env={k: v for k, v in __import__("os").environ.items() if k != "REDIS_URL"})
+    assert done.returncode == 0, done.stderr
+
+    # Then the failure's WARNING reaches stderr only when the program set logging up (no last-resort printing)
+    if configured:
+        assert "is blacklisted; failed for good" in done.stderr, done.stderr
+    else:
+        assert done.stderr == "", f"queuekit printed without being asked:\n{done.stderr}"

@@ -123,8 +123,12 @@ assert fields["data"] == '{"phoneNumber":"4153518780","message":"This is the cod
 # %%
 job
 
+# %% [markdown]
+# `obliterate()` cleans up: it deletes every key of the queue and answers how many it deleted.
+
 # %%
-queue.obliterate()
+removed = queue.obliterate()
+assert removed > 0 and not client.exists(job_key)
 
 # %% [markdown]
 # ## Grade an exercise here

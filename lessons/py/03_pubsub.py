@@ -117,7 +117,7 @@ print("Redis client connected to the server", flush=True)
 Subscriber(CHANNEL, lambda message: print(message, flush=True), stop_on="KILL_SERVER", client=client).run()
 '''
 folder = Path(tempfile.mkdtemp(prefix="lesson03-"))
-(folder / "subscriber.py").write_text(SUBSCRIBER)
+(folder / "subscriber.py").write_text(SUBSCRIBER);
 
 # %%
 import subprocess

@@ -219,7 +219,7 @@ assert made[0].id == "12" and made[0].type == "push_notification_code_3"
 # (Here each `lambda` gets its own job through a default argument, `job=job`: the other cure for the loop trap.)
 
 # %%
-queue.obliterate()
+queue.obliterate();
 
 # %% [markdown]
 # ## Grade an exercise here

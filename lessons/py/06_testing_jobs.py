@@ -159,7 +159,7 @@ def flaky(job):
 with eager(queue, {"flaky": flaky}):
     job = queue.add("flaky", {}, attempts=3, backoff=60_000)   # a one-minute backoff... skipped in eager mode
 assert job.state == JobState.COMPLETE and job.result == "finally sent" and len(tries) == 3
-queue.obliterate()
+queue.obliterate();
 
 # %% [markdown]
 # ## 3. pytest fixtures: a fresh server per test

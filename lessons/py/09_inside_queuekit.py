@@ -26,14 +26,31 @@
 # ## 1. The scripts
 #
 # queuekit's Lua scripts are plain files in `queuekit/lua/`. Each starts with a comment that says what it does
-# and which keys and arguments it takes. Here is the first line of each:
+# and which keys and arguments it takes. Here is the first sentence of each:
 
 # %%
+import re
+import textwrap
+
 from queuekit.scripts import FILES
 
-for name, text in sorted(FILES.items()):
-    print(f"{name + '.lua':14} {text.splitlines()[0].split(':', 1)[1].strip()}")
+
+def summary(text):
+    """The first sentence of a script's header: its leading comment lines, up to the first empty one."""
+    header = []
+    for line in text.splitlines():
+        if not line.startswith("--") or not line[2:].strip():
+            break
+        header.append(line[2:].strip())
+    what = " ".join(header).split(":", 1)[1].strip()     # drop the "name.lua:" in front
+    return re.match(r".+?\.(?=\s|$)", what).group()
+
+
+summaries = {name: summary(text) for name, text in sorted(FILES.items())}
+for name, what in summaries.items():
+    print(textwrap.fill(what, width=110, initial_indent=f"{name + '.lua':14} ", subsequent_indent=" " * 15))
 assert {"add", "enqueue", "claim", "extend", "finish", "sweep"} <= set(FILES)
+assert all(what.endswith(".") for what in summaries.values())     # whole sentences
 
 # %% [markdown]
 # The heart of the queue is `claim.lua`, run by a worker when it has a free slot. Its header, then the lines that
@@ -74,7 +91,8 @@ assert [job_id for job_id, _ in waiting] == ["3", "1", "2"]   # the high-priorit
 # %% [markdown]
 # The waiting line is a zset ordered by score: the priority in the high part of the number, the arrival order in
 # the low part. So the lowest score is always "the most urgent job that has waited longest", and a worker takes
-# it with one `ZRANGE key 0 0`.
+# the first jobs in line with one `ZPOPMIN` (the line of `claim.lua` above): it reads and removes them in one
+# command, inside the script.
 #
 # ## 3. A job while it runs
 #
@@ -240,7 +258,8 @@ rescuer.stop()
 
 rescued = shared.get_job(job.id)
 print("result:", result)
-print("history:", [(a["kind"], a["error"]) for a in rescued.failed_attempts])
+for number, attempt in enumerate(rescued.failed_attempts, start=1):
+    print(f"attempt {number} {attempt['kind']}: {attempt['error']}")
 assert result == "done by the rescuer"
 assert rescued.state == JobState.COMPLETE and rescued.stalls == 1
 assert rescued.failed_attempts[0]["kind"] == "stalled"
@@ -262,8 +281,11 @@ rescued
 
 # %%
 FROZEN = '''
+import logging
 import time
 from queuekit import Queue, Worker
+
+logging.basicConfig(format="%(message)s")   # show the worker's warnings on stderr (queuekit logs only where asked)
 
 def report(job):
     time.sleep(1.5)
@@ -294,7 +316,7 @@ assert shared.get_job(job.id).result == "written by the rescuer"  # the rescuer'
 shared.obliterate()
 shared.events.close()      # stop listening to this queue's events before the server goes away
 server.stop()
-queue.obliterate()
+queue.obliterate();
 
 # %% [markdown]
 # ## Grade an exercise here

@@ -66,7 +66,8 @@ assert job.wait(timeout=10) == "sent"
 worker.stop()
 
 wait_until(lambda: len(heard) == 2)
-print(heard)
+for error, attempt in heard:
+    print(f"attempt {attempt} failed: {error}")
 assert heard == [("gateway busy", 1), ("gateway busy", 2)]
 done = queue.get_job(job.id)
 assert done.state == JobState.COMPLETE and done.failures == 2 and done.attempts_made == 3
@@ -229,7 +230,7 @@ job = queue.add("stuck", {}, ttl=200)
 wait_until(lambda: queue.get_job(job.id).state == JobState.FAILED)
 worker.stop()
 assert queue.get_job(job.id).error == "TTL exceeded"
-queue.obliterate()
+queue.obliterate();
 
 # %% [markdown]
 # ## Grade an exercise here

@@ -29,7 +29,8 @@
 #
 # * in production, a **real Redis** (`redis-server`, or a managed one) and `REDIS_URL=redis://host:6379/0` in every
 #   process's environment;
-# * on your laptop without Redis, `queuekit server` (or `EmbeddedServer` here) serves the embedded store over TCP.
+# * on your laptop without Redis, `queuekit server --port 6390` (or `EmbeddedServer` here) serves the embedded
+#   store over TCP, and `REDIS_URL=redis://127.0.0.1:6390` points every process at it.
 #
 # This notebook uses `REDIS_URL` when it is set, and starts an embedded server otherwise.
 
@@ -173,7 +174,7 @@ if server is not None:
 # ## Going further
 #
 # * Several machines: the same command on each, with `REDIS_URL` pointing at the shared Redis (protect it with a
-#   password and TLS: `rediss://user:password@host:6380/0`).
+#   password and TLS: `rediss://user:password@host:6379/0`).
 # * A Redis Cluster: every key of a queue shares the hash tag `{queue name}`, so each queue lives on one node and
 #   its scripts stay atomic; different queues spread over the nodes.
 #
@@ -195,7 +196,8 @@ results_table(result)
 #
 # * **`exercises/ex15_worker_pool.py`**: a pool of worker processes that shares a queue and survives a killed
 #   worker.
-# * Try it: start `queuekit server` in one terminal, and two `queuekit worker` in others, with the `REDIS_URL` it
-#   prints; queue jobs from a Python shell and kill a worker with `kill -9 PID`.
+# * Try it: start `queuekit server --port 6390` in one terminal, and two workers in others with
+#   `REDIS_URL=redis://127.0.0.1:6390 queuekit worker MODULE`; queue jobs from a Python shell with the same
+#   `REDIS_URL`, and kill a worker with `kill -9 PID`.
 #
 # Next lesson: reusing queuekit in a small project.

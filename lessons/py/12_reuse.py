@@ -30,7 +30,7 @@ from queuekit.errors import HandlerNotFound, ValidationError
 from queuekit.patterns import Registry, ScriptQueue
 
 queue = Queue("lesson12")
-queue.obliterate()
+queue.obliterate();
 
 # %% [markdown]
 # ## 1. The OpenPaaS registry
@@ -170,7 +170,7 @@ assert sorted(outbox) == [("ada", "ada-holiday-small.jpg is ready"), ("alan", "a
                           ("grace", "grace-holiday-small.jpg is ready")]
 assert [status(i) for i in ids] == ["complete"] * 3 and status("424242") == "unknown"
 service.queue.obliterate()
-queue.obliterate()
+queue.obliterate();
 
 # %% [markdown]
 # To run the workers of such a project in their own processes, point the command line at the registry:

@@ -169,7 +169,7 @@ spans = [(j.started_at, j.finished_at) for j in done]
 most_at_once = max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
 print("most jobs running at once:", most_at_once)
 assert 1 < most_at_once <= 16
-queue.obliterate()
+queue.obliterate();
 
 # %% [markdown]
 # ## What to remember

@@ -11,7 +11,8 @@ from .catalog import Catalog, Exercise
 from .progress import Progress
 from .results import ERROR, FAIL, PASS, SKIP, ExerciseResult
 
-__all__ = ["Style", "backends_note", "exercise_list", "progress_bar", "result_text", "summary_line"]
+__all__ = ["Style", "backends_note", "exercise_list", "exercise_menu", "progress_bar", "result_text",
+           "summary_line"]
 
 
 class Style:
@@ -39,6 +40,9 @@ class Style:
     def dim(self, text: str) -> str:
         return self._wrap("2", text)
 
+    def reverse(self, text: str) -> str:
+        return self._wrap("7", text)
+
 
 def progress_bar(done: int, total: int, width: int = 40) -> str:
     """``Progress: [#########-------------]  5/17``."""
@@ -54,6 +58,26 @@ def exercise_list(catalog: Catalog, progress: Progress, style: Style, current: s
         mark = ">" if ex.name == current else " "
         task = "" if ex.task is None else str(ex.task)
         lines.append(f"{mark} {state:<8} {ex.name:<24} {task:<5} {ex.title}")
+    return "\n".join(lines)
+
+
+def exercise_menu(catalog: Catalog, progress: Progress, style: Style, current: str | None = None,
+                  selected: int | None = None) -> str:
+    """The list of watch mode's ``l``: each exercise with its number (what the learner types to pick it), the
+    selected row marked ``>`` (and shown in reverse video with colours), the current exercise marked ``*``."""
+    lines = [style.bold(f"{'':2}{'#':>3}  {'state':<8} {'exercise':<24} title")]
+    for n, ex in enumerate(catalog.exercises):
+        state = "done   " if progress.is_passed(ex.name) else "pending"
+        mark = ">" if n == selected else " "
+        here = "*" if ex.name == current else " "
+        row = f"{mark}{here}{n:>3}  {state:<8} {ex.name:<24} {ex.title}"
+        if n == selected:
+            row = style.reverse(row)
+        elif progress.is_passed(ex.name):
+            row = row.replace(state, style.green(state), 1)
+        else:
+            row = row.replace(state, style.yellow(state), 1)
+        lines.append(row)
     return "\n".join(lines)
 
 

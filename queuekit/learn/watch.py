@@ -3,6 +3,13 @@
 Keys: ``h`` next hint · ``n`` next exercise (once this one passes) · ``r`` re-grade · ``l`` list · ``q`` quit.
 Files are polled for changes (no extra dependency). Without a terminal (a pipe, CI) the same commands are read
 one per line from standard input, and ``--once`` grades a single time and exits.
+
+``l`` opens the list of every exercise. In a terminal it is interactive: arrows or ``j``/``k`` (or typing its
+number) select one, Enter makes it the current exercise, ``x`` resets it (after a y/n question; the learner's file
+is backed up), ``q`` or Esc goes back. Without a terminal the list is printed, followed by a prompt that takes a
+number (work on it), ``x NUMBER`` (reset it) or an empty line (back).
+
+When every exercise passes, the screen says so with the catalog's final message: there is no next exercise.
 """
 
 from __future__ import annotations
@@ -16,14 +23,20 @@ from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from .catalog import Catalog, Exercise
+from .pristine import reset
 from .progress import Progress
-from .render import Style, exercise_list, progress_bar, result_text
+from .render import Style, exercise_menu, progress_bar, result_text
 from .results import ExerciseResult
 from .runner import grade
 
 __all__ = ["Watch"]
 
 PROMPT = "n next · h hint · r re-check · l list · q quit"
+DONE_PROMPT = "h hint · r re-check · l list · q quit"
+MENU_KEYS = "↑/↓ or j/k move · type a number to jump · Enter: work on it · x: reset it · q/Esc: back"
+MENU_PROMPT = "number: work on it · x NUMBER: reset it · empty line: back > "
+#: what the terminal reader returns for the keys of the list that are not single characters
+UP, DOWN, ESC, ENTER = "<up>", "<down>", "<esc>", "<enter>"
 
 
 class Watch:
@@ -42,6 +55,7 @@ class Watch:
             getattr(self.out, "isatty", lambda: False)())
         self.result: ExerciseResult | None = None
         self.current = self._start_exercise()
+        self._read: Callable[[float | None], str | None] | None = None
 
     # -- state -------------------------------------------------------------------------------------------------
     def _start_exercise(self) -> Exercise:
@@ -58,6 +72,14 @@ class Watch:
             if not self.progress.is_passed(ex.name):
                 return ex
         return None
+
+    def course_done(self) -> bool:
+        """True when every exercise of the catalog passes."""
+        return all(self.progress.is_passed(ex.name) for ex in self.catalog.exercises)
+
+    def _final(self) -> None:
+        self._write(self.style.green(self.catalog.final.strip() or "Every exercise passes. Congratulations!"))
+        self._write(self.style.green("The course is done: every exercise passes."))
 
     def _write(self, text: str = "") -> None:
         self.out.write(text + "\n")
@@ -98,7 +120,10 @@ class Watch:
             self._write(result_text(self.catalog, ex, result, self.style))
             if result.passed:
                 self._write()
-                self._write(self.style.green("Well done! Press n to go on to the next exercise."))
+                if self.course_done():
+                    self._final()
+                else:
+                    self._write(self.style.green("Well done! Press n to go on to the next exercise."))
             else:
                 seen = self.progress.hints_seen.get(ex.name, 0)
                 if ex.hints and seen < len(ex.hints):
@@ -108,7 +133,7 @@ class Watch:
         self._write(progress_bar(done, len(self.catalog.exercises)) + "   " + "  ".join(
             f"exercises/{f}" for f in ex.files))
         if not self.once:
-            self._write(self.style.dim(PROMPT))
+            self._write(self.style.dim(DONE_PROMPT if self.course_done() else PROMPT))
 
     def hint(self) -> None:
         """Show the next unseen hint of the current exercise."""
@@ -130,13 +155,131 @@ class Watch:
             return True
         nxt = self._next_pending()
         if nxt is None:
-            self._write(self.style.green(self.catalog.final or "Every exercise passes. Congratulations!"))
+            self._final()
             return False
-        self.current = nxt
-        self.progress.current = nxt.name
+        self.go_to(nxt)
+        return True
+
+    def go_to(self, exercise: Exercise) -> None:
+        """Make ``exercise`` the current one and grade it."""
+        self.current = exercise
+        self.progress.current = exercise.name
         self.progress.save()
         self.check()
-        return True
+
+    # -- the list ----------------------------------------------------------------------------------------------
+    def _reset(self, exercise: Exercise) -> list[str]:
+        """Restore the stub of ``exercise`` (pristine.reset backs the learner's files up) and forget its pass."""
+        try:
+            lines = reset(self.catalog, exercise)
+        except FileNotFoundError as exc:
+            return [self.style.red(str(exc))]
+        self.progress.mark_unpassed(exercise.name)
+        self.progress.save()
+        if exercise.name == self.current.name:
+            self.result = None
+        return lines
+
+    def _next_input(self) -> str:
+        """One key (terminal) or one line (otherwise), waiting as long as it takes; ``"eof"`` at the end."""
+        assert self._read is not None
+        while True:
+            got = self._read(0.5)
+            if got is not None:
+                return got
+
+    def exercise_list(self) -> None:
+        """``l``: the list of exercises, to jump to one or reset one (see the module docstring)."""
+        if self.tty:
+            self._menu()
+        else:
+            self._list_prompt()
+
+    def _list_prompt(self) -> None:
+        exercises = self.catalog.exercises
+        self._write(exercise_menu(self.catalog, self.progress, self.style, self.current.name))
+        while True:
+            self.out.write(MENU_PROMPT)
+            self.out.flush()
+            answer = self._next_input()
+            if answer == "eof":
+                self._write()
+                return
+            answer = answer.strip()
+            if answer.lower() in ("", "q", "quit", "back"):
+                self._back()
+                return
+            words = answer.split()
+            resetting = words[0].lower() == "x"
+            pick = words[1] if resetting and len(words) > 1 else words[0]
+            index = self._find(pick)
+            if index is None:
+                self._write(f"no exercise {pick!r}: type its number (0 to {len(exercises) - 1}) or its name")
+                continue
+            exercise = exercises[index]
+            if not resetting:
+                self.go_to(exercise)
+                return
+            self.out.write(f"Reset {exercise.name} to its original files? Your version is kept in .queuekit/backup/. "
+                           "[y/N] ")
+            self.out.flush()
+            if self._next_input().strip().lower() in ("y", "yes"):
+                self._write("\n".join(self._reset(exercise)))
+            else:
+                self._write("not reset")
+
+    def _back(self) -> None:
+        """Leave the list: the current exercise's screen again (graded anew if its files were just reset)."""
+        if self.result is None:
+            self.check()
+            return
+        if self.tty:
+            self.out.write("\033[2J\033[H")
+        self.show()
+
+    def _find(self, text: str) -> int | None:
+        names = [ex.name for ex in self.catalog.exercises]
+        if text.isdigit():
+            return int(text) if int(text) < len(names) else None
+        return names.index(text) if text in names else None
+
+    def _menu(self) -> None:
+        """The interactive list, in a terminal: the screen is redrawn after every key."""
+        exercises = self.catalog.exercises
+        selected = self.catalog.index(self.current.name)
+        typed = ""        # digits typed so far
+        message = ""
+        while True:
+            self.out.write("\033[2J\033[H")
+            self._write(exercise_menu(self.catalog, self.progress, self.style, self.current.name, selected))
+            self._write()
+            self._write(message or self.style.dim(MENU_KEYS))
+            message = ""
+            key = self._next_input()
+            if key.isdigit():
+                typed = typed + key if typed and int(typed + key) < len(exercises) else key
+                if int(typed) < len(exercises):
+                    selected = int(typed)
+                continue
+            typed = ""
+            if key in (UP, "k"):
+                selected = (selected - 1) % len(exercises)
+            elif key in (DOWN, "j"):
+                selected = (selected + 1) % len(exercises)
+            elif key in (ENTER, "\n", "\r"):
+                self.go_to(exercises[selected])
+                return
+            elif key in ("x", "X"):
+                exercise = exercises[selected]
+                self._write(self.style.yellow(f"Reset {exercise.name} to its original files? Your version is kept "
+                                              "in .queuekit/backup/. [y/N]"))
+                if self._next_input().lower() == "y":
+                    message = "\n".join(self._reset(exercise))
+                else:
+                    message = f"{exercise.name} not reset"
+            elif key in ("q", ESC, "eof", "\x04"):
+                self._back()
+                return
 
     # -- loop --------------------------------------------------------------------------------------------------
     def run(self) -> int:
@@ -144,10 +287,10 @@ class Watch:
         if self.catalog.welcome and not self.progress.passed and not self.once:
             self._write(self.catalog.welcome.strip())
             self._write()
-        result = self.check()
         if self.once:
-            return 0 if result.passed else 1
-        with self._keys() as read_key:
+            return 0 if self.check().passed else 1
+        with self._keys() as read_key:  # keys pressed during the first grading are kept, and not echoed
+            self.check()
             stamps = self._mtimes()
             while True:
                 key = read_key(self.poll_interval)
@@ -158,45 +301,66 @@ class Watch:
                         stamps = self._mtimes()
                         self.check()
                     continue
-                key = key.strip().lower()
-                if key in ("q", "quit", "\x04", "eof"):
+                outcome = self._on_key(key)
+                if outcome == "quit":
                     return 0
-                if key in ("h", "hint"):
-                    self.hint()
-                elif key in ("n", "next"):
-                    if not self.next():
-                        return 0
+                if outcome == "moved":  # another exercise, or its files were reset: watch them from now on
                     stamps = self._mtimes()
-                elif key in ("r", "run", "check", ""):
-                    self.check()
-                elif key in ("l", "list"):
-                    self._write(exercise_list(self.catalog, self.progress, self.style, self.current.name))
-                else:
-                    self._write(f"unknown key {key!r}: {PROMPT}")
+
+    def _on_key(self, key: str) -> str | None:
+        """Act on one key (or line) of the main screen: ``"quit"``, ``"moved"`` (the files to watch may have
+        changed), or None."""
+        key = key.strip().lower()
+        if key in ("q", "quit", "\x04", "eof"):
+            return "quit"
+        if key in ("h", "hint"):
+            self.hint()
+        elif key in ("n", "next"):
+            return "moved" if self.next() else "quit"
+        elif key in ("r", "run", "check", "", ENTER):
+            self.check()
+        elif key in ("l", "list"):
+            self.exercise_list()
+            return "moved"
+        elif key not in (UP, DOWN, ESC):
+            self._write(f"unknown key {key!r}: {DONE_PROMPT if self.course_done() else PROMPT}")
+        return None
 
     @contextlib.contextmanager
-    def _keys(self) -> Iterator[Callable[[float], str | None]]:
-        """Yield ``read(timeout) -> str | None``: one key in a terminal, one line otherwise; ``"eof"`` at the end."""
+    def _keys(self) -> Iterator[Callable[[float | None], str | None]]:
+        """Yield ``read(timeout) -> str | None``: one key in a terminal (the arrows, Esc and Enter as ``UP``,
+        ``DOWN``, ``ESC``, ``ENTER``), one line otherwise; ``"eof"`` at the end. It is kept as ``self._read`` for the
+        list."""
         if self.tty:
             import termios
             import tty
 
             fd = self.inp.fileno()
             saved = termios.tcgetattr(fd)
-            tty.setcbreak(fd)
+            tty.setcbreak(fd, termios.TCSANOW)  # not TCSAFLUSH: a key typed already must not be lost
             try:
-                def read_key(timeout: float) -> str | None:
+                def read_key(timeout: float | None) -> str | None:
                     ready, _, _ = select.select([fd], [], [], timeout)
                     if not ready:
                         return None
                     ch = os.read(fd, 1).decode(errors="replace")
-                    return ch or "eof"
+                    if ch in ("\r", "\n"):
+                        return ENTER
+                    if ch != "\x1b":
+                        return ch or "eof"
+                    # Esc alone, or the start of an arrow key's sequence (ESC [ A, or ESC O A in application mode)
+                    rest = b""
+                    while len(rest) < 2 and select.select([fd], [], [], 0.05)[0]:
+                        rest += os.read(fd, 1)
+                    return {b"[A": UP, b"OA": UP, b"[B": DOWN, b"OB": DOWN}.get(rest, ESC)
+                self._read = read_key
                 yield read_key
             finally:
+                self._read = None
                 termios.tcsetattr(fd, termios.TCSADRAIN, saved)
             return
 
-        def read_line(timeout: float) -> str | None:
+        def read_line(timeout: float | None) -> str | None:
             try:
                 ready, _, _ = select.select([self.inp], [], [], timeout)
             except (ValueError, OSError, TypeError):  # not a real file (tests use StringIO)
@@ -205,4 +369,8 @@ class Watch:
                 return None
             line = self.inp.readline()
             return "eof" if line == "" else line
-        yield read_line
+        self._read = read_line
+        try:
+            yield read_line
+        finally:
+            self._read = None

@@ -497,8 +497,7 @@ def log_start(run: Run, host: Host) -> None:
 def log_outcome(run: Run, host: Host, outcome: Outcome, finished_ms: int) -> None:
     """The line of a job's outcome: completed (INFO), failed attempt (INFO when a retry follows, WARNING when it
     fails for good, ERROR unrun; its traceback at DEBUG), given back to the queue (INFO). Built only when its level
-    is enabled: a retried attempt, part of a job's ordinary life, stays silent where logging is not configured (a
-    notebook shows WARNING and above through Python's last-resort handler)."""
+    is enabled: a retried attempt, part of a job's ordinary life, costs nothing where INFO is off."""
     job = run.job
     retried = outcome.kind is Kind.FAIL and job.failures + 1 < job.opts.attempts  # as finish.lua decides
     level = logging.INFO if retried else _LEVELS[outcome.kind]
