@@ -79,13 +79,14 @@ def test_pool_survives_a_killed_worker(server_url, record_property) -> None:
     pool = _start_pool(server_url, record_property)
     queue = Queue(url=server_url)
     try:
+        pids = {pid for _, pid in _started(pool.lines)}
+        registered = wait_until(lambda: {w.get("pid") for w in queue.workers()} >= pids, timeout=20, interval=0.2)
+        workers = queue.workers()
+        # by now (worker processes booted and registered) the supervisor has printed every start line it meant to
         started = _started(pool.lines)
         assert [n for n, _ in started] == [str(n) for n in range(1, SIZE + 1)], (
             f"with POOL_SIZE={SIZE} (the size given to supervise) the workers should be numbered 1 to {SIZE}: "
             f"{started}")
-        pids = {pid for _, pid in started}
-        registered = wait_until(lambda: {w.get("pid") for w in queue.workers()} >= pids, timeout=20, interval=0.2)
-        workers = queue.workers()
         assert registered, (f"the {SIZE} worker processes (pids {sorted(pids)}) should each run a queuekit Worker "
                             f"(run_worker); the live workers are pids {sorted(w.get('pid') for w in workers)}")
         with redis.Redis.from_url(server_url) as raw:
@@ -113,6 +114,13 @@ def test_pool_survives_a_killed_worker(server_url, record_property) -> None:
         new_no, new_pid = _started(pool.lines)[SIZE]
         assert new_no == victim_no and new_pid != victim_pid, (
             f"the replacement should be worker {victim_no} with a new pid; got worker {new_no} pid {new_pid}")
+        # killed again at once: the supervisor's checks must come every 0.2 s, not only at the end of a long pause
+        os.kill(new_pid, signal.SIGKILL)
+        again = pool.wait_for(lambda lines: len(_started(lines)) >= SIZE + 2, timeout=5)
+        record_property("learner_output", transcripts(pool))
+        assert again, (f"worker {victim_no} was killed again (pid {new_pid}) right after its restart, but within 5 s "
+                       f"the supervisor did not start a new one (it checks every 0.2 s). It printed:\n"
+                       f"{show_lines(pool.lines)}")
         done = wait_until(lambda: queue.counts()["complete"] == 12, timeout=30, interval=0.2)
         assert done, (f"all 12 thumbnail jobs should complete despite the killed worker; counts: {queue.counts()}. "
                       "(A job the killed worker held comes back after its lease: did run_worker pass lease=LEASE?)")
@@ -120,9 +128,9 @@ def test_pool_survives_a_killed_worker(server_url, record_property) -> None:
             job.refresh()
             assert job.result == f"thumbnail of {job.data['image']}", f"job {job.id} has result {job.result!r}"
         time.sleep(0.5)
-        assert len(_started(pool.lines)) == SIZE + 1, (
-            f"with POOL_SIZE={SIZE} and one worker killed, the supervisor should have started {SIZE + 1} processes in "
-            f"all; it printed:\n{show_lines(pool.lines)}")
+        assert len(_started(pool.lines)) == SIZE + 2, (
+            f"with POOL_SIZE={SIZE} and a worker killed twice, the supervisor should have started {SIZE + 2} processes "
+            f"in all; it printed:\n{show_lines(pool.lines)}")
     finally:
         _kill_everything(pool)
         record_property("learner_output", transcripts(pool))
