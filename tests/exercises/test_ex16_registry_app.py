@@ -88,22 +88,26 @@ def test_submit_and_process(registry) -> None:
     assert missing == "Job 999 not found", f"describe_job(registry, '999') gave {missing!r}; expected 'Job 999 not found'"
 
 
-def _safe(registry, name: str, data: dict) -> str:
+def _safe(registry, name: str, data: dict, what: str) -> str:
     try:
         return call(ex.safe_submit, registry, name, data)
     except QueuekitError as exc:
-        pytest.fail(f"safe_submit(registry, {name!r}, {data!r}) let the registry's {type(exc).__name__} through "
-                    f"({exc}); it should answer 'error: {exc}'", pytrace=False)
+        pytest.fail(f"safe_submit(registry, {name!r}, {data!r}) ({what}) let the registry's {type(exc).__name__} "
+                    f"through ({exc}); it should answer 'error: {exc}'", pytrace=False)
+    except Exception as exc:  # noqa: BLE001 - reported to the learner
+        pytest.fail(f"safe_submit(registry, {name!r}, {data!r}) ({what}) raised {type(exc).__name__}: {exc}. It "
+                    "should submit to the worker name it is given and answer the registry's refusal as "
+                    "'error: MESSAGE'", pytrace=False)
 
 
 def test_safe_submit_reports_the_registry_errors(registry) -> None:
-    got = _safe(registry, "calendar-sync", {})
+    got = _safe(registry, "calendar-sync", {}, "an unknown worker")
     want = "error: Can not find worker for this job calendar-sync"
     assert got == want, f"safe_submit to an unknown worker answered {got!r}; expected {want!r}"
-    got = _safe(registry, "", {})
+    got = _safe(registry, "", {}, "no worker name")
     want = "error: workerName: Cannot submit a job without workerName"
     assert got == want, f"safe_submit with an empty worker name answered {got!r}; expected {want!r}"
-    got = _safe(registry, "contact-import", {"user": "ada", "contacts": ["x@example.com"]})
+    got = _safe(registry, "contact-import", {"user": "ada", "contacts": ["x@example.com"]}, "a known worker")
     job = registry.get_job_by_id(got) if isinstance(got, str) and not got.startswith("error") else None
     assert job is not None and job.type == "contact-import" and job.data.get("user") == "ada", (
         f"safe_submit(registry, 'contact-import', {{...}}) should submit to that worker and answer the job id; it "
