@@ -37,7 +37,8 @@ in a second one, the pool:
 
 in a third one, queue 20 thumbnail jobs and kill a worker (use a pid your pool printed):
 
-    REDIS_URL=redis://127.0.0.1:6390 python -c "from queuekit import Queue; q = Queue(); [q.add('thumbnail', {'image': f'{i}.png'}) for i in range(20)]"
+    REDIS_URL=redis://127.0.0.1:6390 \
+        python -c "from queuekit import Queue; [Queue().add('thumbnail', {'image': f'{i}.png'}) for i in range(20)]"
     python -c "import os, signal; os.kill(4243, signal.SIGKILL)"
 
 The pool prints

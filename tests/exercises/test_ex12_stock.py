@@ -8,7 +8,6 @@ import inspect
 import fakeredis
 import httpx
 import pytest
-
 from exercise_support import call, load, start_app
 
 ex = load("ex12_stock.py", "get_item_by_id", "reserve_stock_by_id", "get_current_reserved_stock_by_id",

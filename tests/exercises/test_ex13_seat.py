@@ -11,10 +11,10 @@ import fakeredis
 import httpx
 import pytest
 import redis
+from exercise_support import call, load, show_lines, start_app, wait_until
 
 from queuekit import Queue
 from queuekit.keys import QueueKeys
-from exercise_support import call, load, show_lines, start_app, wait_until
 
 ex = load("ex13_seat.py", "reserve_seat", "get_current_available_seats", "process_reservation", "app", "state")
 pytestmark = pytest.mark.task(13)
@@ -195,7 +195,8 @@ def _check_events(events: list[str]) -> None:
 
 def _check(response: httpx.Response, body: bytes, route: str) -> None:
     assert response.content == body, (
-        f"GET {route} answered\n    {response.content.decode(errors='replace')}\n  expected exactly\n    {body.decode()}")
+        f"GET {route} answered\n    {response.content.decode(errors='replace')}\n  expected exactly\n    "
+        f"{body.decode()}")
     assert response.headers.get("content-type", "").startswith("application/json"), (
         f"GET {route} should answer JSON; content-type is {response.headers.get('content-type')}")
 

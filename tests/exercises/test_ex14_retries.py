@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from exercise_support import call, compare_lines, load, run_script, show_lines, wait_until
 
 from queuekit import Job, Queue, Worker
 from queuekit.errors import JobFailed, WaitTimeout
-from exercise_support import call, compare_lines, load, run_script, show_lines, wait_until
 
 ex = load("ex14_retries.py", "flaky_email", "reminder", "send_with_retries", "schedule_reminder", "start_worker")
 #: jobs already on the queue when the learner's functions run: the learner's jobs are #7, #8... never #1
@@ -184,7 +184,8 @@ def test_delayed_reminder(capsys, store) -> None:
         started = time.monotonic()
         job = call(ex.schedule_reminder, queue, "bob@example.com", 400)
         state = queue.get_job(job.id).state
-        assert state == "delayed", f"right after schedule_reminder(queue, ..., 400) the job is {state}; expected delayed"
+        assert state == "delayed", (
+            f"right after schedule_reminder(queue, ..., 400) the job is {state}; expected delayed")
         try:
             result = job.wait(10)
         except WaitTimeout:

@@ -10,10 +10,10 @@ import time
 
 import pytest
 import redis
+from exercise_support import Script, call, load, show_lines, transcripts, wait_until
 
 from queuekit import Job, Queue
 from queuekit.keys import QueueKeys
-from exercise_support import Script, call, load, show_lines, transcripts, wait_until
 
 ex = load("ex15_worker_pool.py", "make_thumbnail", "run_worker", "start_worker_process", "supervise")
 STARTED = re.compile(r"worker (\d+) started \(pid (\d+)\)$")

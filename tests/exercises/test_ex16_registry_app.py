@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from exercise_support import call, compare_lines, load, run_script
 
 from queuekit import Job, Queue
 from queuekit.errors import QueuekitError
 from queuekit.patterns import Registry
-from exercise_support import call, compare_lines, load, run_script
 
 ex = load("ex16_registry_app.py", "import_contacts", "contact_import_title", "build_registry", "submit_import",
           "describe_job", "safe_submit")
@@ -85,7 +85,8 @@ def test_submit_and_process(registry) -> None:
     assert line == want, (f"describe_job(registry, {job_id!r}) gave {line!r}; expected {want!r} (job {job_id}: the "
                           "queue already held jobs)")
     missing = call(ex.describe_job, registry, "999")
-    assert missing == "Job 999 not found", f"describe_job(registry, '999') gave {missing!r}; expected 'Job 999 not found'"
+    assert missing == "Job 999 not found", (
+        f"describe_job(registry, '999') gave {missing!r}; expected 'Job 999 not found'")
 
 
 def _safe(registry, name: str, data: dict, what: str) -> str:
@@ -117,8 +118,8 @@ def test_safe_submit_reports_the_registry_errors(registry) -> None:
 def test_script(record_property) -> None:
     script, code = run_script("ex16_registry_app.py", timeout=30)
     record_property("learner_output", script.transcript())
-    problem = compare_lines(script.lines, ["Job 1 (Import 2 contacts for ada): complete, result 2",
-                                           "Job 999 not found", "error: Can not find worker for this job calendar-sync"],
-                            "`python ex16_registry_app.py`")
+    expected = ["Job 1 (Import 2 contacts for ada): complete, result 2", "Job 999 not found",
+                "error: Can not find worker for this job calendar-sync"]
+    problem = compare_lines(script.lines, expected, "`python ex16_registry_app.py`")
     assert problem is None, problem + f"\nstderr:\n{script.error_tail()}"
     assert code == 0, f"the script exited with status {code}\n{script.error_tail()}"
