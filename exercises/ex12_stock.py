@@ -18,6 +18,9 @@ Write:
    left. Reading the count and writing count + 1 in two steps is wrong: 50 requests arriving together would all
    read the same count and all succeed. Use one atomic command instead: `INCR` answers the new count; when it went
    above the stock, `DECR` back and answer False.
+   INCR then DECR works, but for a moment the count is wrong: until a refused request has given its unit back, a
+   reader can see a currentQuantity below 0 (nothing is ever oversold). A Lua script that checks and increments in
+   one step avoids that moment, at the cost of a script to write. (Lesson 07 shows both; the grader accepts both.)
 5. The routes (`client` being the app's asyncio client, `get_client()`, already written):
    - `GET /list_products`: the list of every product:
      `[{"itemId":1,"itemName":"Suitcase 250","price":50,"initialAvailableQuantity":4},...]`
@@ -34,13 +37,22 @@ Write:
 The bodies are compared byte for byte: FastAPI writes dicts as compact JSON in their key order, which is what we
 want; keep the keys in the order shown.
 
-Run it (port 1245 by default; `PORT=8000` to change it):
+Run it with Python alone (`curl` works too, if you have it). In a first terminal, a server for the stock:
 
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex12_stock.py
-    curl localhost:1245/list_products/1 ; echo
+    queuekit server --port 6390
+
+in a second one, the app (port 1245 by default; `PORT=8000` to change it):
+
+    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex12_stock.py
+
+and in a third one, two requests:
+
+    python -c "import httpx; print(httpx.get('http://localhost:1245/list_products/1').text)"
     {"itemId":1,"itemName":"Suitcase 250","price":50,"initialAvailableQuantity":4,"currentQuantity":4}
-    curl localhost:1245/reserve_product/1 ; echo
+    python -c "import httpx; print(httpx.get('http://localhost:1245/reserve_product/1').text)"
     {"status":"Reservation confirmed","itemId":1}
+
+Check it: `queuekit learn check ex12_stock` (it starts its own servers).
 """
 
 from __future__ import annotations
@@ -63,25 +75,27 @@ NOT_FOUND = {"status": "Product not found"}
 
 def get_item_by_id(item_id: int) -> dict | None:
     """The product whose itemId is ``item_id``, or None."""
-    # TODO: look through LIST_PRODUCTS
+    # TODO: find the product whose "itemId" equals item_id in LIST_PRODUCTS; None when there is none (the routes
+    #       answer "Product not found" for it)
     raise NotImplementedError("get_item_by_id")
 
 
 async def reserve_stock_by_id(client, item_id: int, stock: int) -> None:
     """Set the reserved count of ``item_id`` (key ``item.<id>``) to ``stock``."""
-    # TODO: await client.set(...)
+    # TODO: store `stock` under the key item.<item_id>, with the client you are given (the grader passes its own)
     raise NotImplementedError("reserve_stock_by_id")
 
 
 async def get_current_reserved_stock_by_id(client, item_id: int) -> int:
     """How many units of ``item_id`` are reserved (0 when the key is missing)."""
-    # TODO: await client.get(...), as an int, 0 when missing
+    # TODO: read item.<item_id>; Redis answers a string, or None when nothing was reserved yet: answer an int
     raise NotImplementedError("get_current_reserved_stock_by_id")
 
 
 async def reserve_one(client, item: dict) -> bool:
     """Reserve one unit of ``item`` atomically; False when none is left."""
-    # TODO: INCR, and DECR back when the new count is above the stock
+    # TODO: take the unit in one atomic command that answers the new count (so no two requests can take the same
+    #       unit); when that count went above the item's stock, give the unit back and answer False
     raise NotImplementedError("reserve_one")
 
 
@@ -104,19 +118,21 @@ def _find(item_id: str) -> dict | None:
 
 @app.get("/list_products")
 async def list_products() -> list:
-    # TODO: every product
+    # TODO: every product, as the statement shows (FastAPI writes a returned list as compact JSON)
     raise NotImplementedError("GET /list_products")
 
 
 @app.get("/list_products/{item_id}")
 async def product_detail(item_id: str):
-    # TODO: the product plus "currentQuantity", or NOT_FOUND with status 404 (JSONResponse(NOT_FOUND, status_code=404))
+    # TODO: an unknown id answers NOT_FOUND with HTTP status 404; else the product's keys, in order, then
+    #       "currentQuantity" (the stock minus what is reserved)
     raise NotImplementedError("GET /list_products/{item_id}")
 
 
 @app.get("/reserve_product/{item_id}")
 async def reserve_product(item_id: str):
-    # TODO: NOT_FOUND, or reserve one unit with reserve_one and answer confirmed / not enough stock
+    # TODO: an unknown id answers NOT_FOUND (404); else reserve with reserve_one (atomic) and answer the
+    #       confirmed or the not-enough-stock body, "status" first, then "itemId" (a number)
     raise NotImplementedError("GET /reserve_product/{item_id}")
 
 

@@ -21,20 +21,33 @@ Write:
 The end of the file (given) runs a worker when called with the argument `worker`, else the supervisor (Ctrl-C or
 SIGTERM stops it).
 
-Try it on a shared server:
+Stopping matters as much as starting: a supervisor that returns while its workers still run leaves processes behind
+(the grader stops it with SIGTERM and then looks for its workers).
 
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex15_worker_pool.py
+Try it on a shared server. In a first terminal:
+
+    queuekit server --port 6390
+
+in a second one, the pool:
+
+    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex15_worker_pool.py
     worker 1 started (pid 4242)
     worker 2 started (pid 4243)
     worker 3 started (pid 4244)
 
-queue thumbnail jobs from another terminal (`python -c "from queuekit import Queue; q = Queue();
-[q.add('thumbnail', {'image': f'{i}.png'}) for i in range(20)]"`), kill a worker with `kill -9 4243`:
+in a third one, queue 20 thumbnail jobs and kill a worker (use a pid your pool printed):
+
+    REDIS_URL=redis://127.0.0.1:6390 \
+        python -c "from queuekit import Queue; [Queue().add('thumbnail', {'image': f'{i}.png'}) for i in range(20)]"
+    python -c "import os, signal; os.kill(4243, signal.SIGKILL)"
+
+The pool prints
 
     worker 2 died (exit code -9), restarting
     worker 2 started (pid 4250)
 
-and every job still completes (`queuekit info`).
+and every job still completes (`REDIS_URL=redis://127.0.0.1:6390 queuekit info`). Ctrl-C stops the pool and its
+workers. Check it: `queuekit learn check ex15_worker_pool`.
 """
 
 from __future__ import annotations
@@ -55,25 +68,27 @@ LEASE = 2.0
 
 def make_thumbnail(job) -> str:
     """Handler of "thumbnail" jobs: pretend to resize an image."""
-    # TODO
+    # TODO: the work takes 0.2 s (sleep), then answer the statement's result for the job's image
     raise NotImplementedError("make_thumbnail")
 
 
 def run_worker() -> None:
     """One worker process: process "thumbnail" jobs one at a time until stopped."""
-    # TODO
+    # TODO: a Worker for "thumbnail" jobs with the short lease LEASE (so a killed worker's job comes back in 2 s,
+    #       not 30), run in this process until SIGTERM
     raise NotImplementedError("run_worker")
 
 
 def start_worker_process() -> subprocess.Popen:
     """Start ``python THIS_FILE worker`` as a child process."""
-    # TODO
+    # TODO: the same Python (sys.executable) running this very file with the argument "worker"
     raise NotImplementedError("start_worker_process")
 
 
 def supervise(size: int, stop: threading.Event) -> None:
     """Keep ``size`` worker processes alive until ``stop`` is set; then stop them all."""
-    # TODO: start them, then watch and restart until stop is set; finally terminate them all
+    # TODO: start `size` workers numbered from 1; every 0.2 s until stop is set, replace any that ended (same
+    #       number); whatever happens (use finally), terminate them all and wait for them before returning
     raise NotImplementedError("supervise")
 
 

@@ -13,9 +13,10 @@ from queuekit.connection import connect
 
 JOB_TYPE = "reserve_seat"
 TOTAL_SEATS = 50
+CONCURRENCY = 4
 
 state = {"client": None, "queue": None, "reservation_enabled": True, "workers": []}
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def get_client():
@@ -88,7 +89,9 @@ def reserve() -> dict:
 
 @app.get("/process")
 def process() -> dict:
-    state["workers"].append(get_queue().process(JOB_TYPE, process_reservation))
+    with _lock:  # two /process at once still start one worker
+        if not state["workers"]:
+            state["workers"].append(get_queue().process(JOB_TYPE, process_reservation, concurrency=CONCURRENCY))
     return {"status": "Queue processing"}
 
 

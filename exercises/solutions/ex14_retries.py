@@ -44,10 +44,10 @@ def start_worker(queue: Queue) -> Worker:
 
 if __name__ == "__main__":
     queue = Queue()
-    worker = start_worker(queue)
     email = send_with_retries(queue, "ada@example.com")
     later = schedule_reminder(queue, "ada@example.com", 500)
     print(f"Reminder job #{later.id} is {queue.get_job(later.id).state}")
+    worker = start_worker(queue)  # started last, so that the line above always comes first
     for job in (email, later):
         try:
             job.wait(15)

@@ -25,7 +25,7 @@
 # `currentQuantity = initialAvailableQuantity - reserved`.
 #
 # Then the real lesson: 50 customers click "reserve" at the same moment on an item with 4 units. A naive
-# implementation sells more than it has. We will see why, and fix it with an **atomic** operation.
+# implementation sells more than it has. We will see why, and fix it with an **atomic** command: `INCR`.
 
 # %%
 import json
@@ -133,8 +133,10 @@ async def naive_reserve(item):
 # ## 3. Calling the app without a network
 #
 # To try the app we do not even need to start a server: `httpx` can call a FastAPI app directly in this process
-# (`ASGITransport`), exactly as a browser would over HTTP. To run it for real you would save it in a file and start
-# `uvicorn app_module:app --port 1245` (the course's port), then open `http://localhost:1245/list_products`.
+# (`ASGITransport`), exactly as a browser would over HTTP. To run it for real, as the exercise does, you start a
+# server (`queuekit server --port 6390`), then the app with `REDIS_URL=redis://127.0.0.1:6390` on port 1245 (the
+# course's), and ask it with `python -c "import httpx; print(httpx.get('http://localhost:1245/list_products').text)"`
+# or a browser.
 
 # %%
 import httpx
@@ -190,29 +192,21 @@ assert confirmed > 4            # sold more than we have!
 # **race condition**, and it is the central problem of any shared store: a decision taken on a value that may have
 # changed by the time you act on it.
 #
-# ## 5. The fix: decide inside Redis
+# ## 5. The fix: one atomic command
 #
-# Redis runs one command at a time. If the *whole* decision ("is there stock left? then add one") runs as **one
-# command**, no other request can slip in between. Redis lets us send a small program in the **Lua** language that
-# runs as a single, atomic command: while it runs, nothing else does.
-#
-# (Another way: `INCR` first, which is atomic, and if the new count is above the stock, `DECR` back and refuse. It
-# works too, but for a moment the count is wrong, and another request reading it then would see a negative stock.)
+# Redis runs one command at a time, whole. `INCR` adds one to the count **and answers the new count** in that one
+# step: two requests can never both get the same answer. So each request takes a unit first and looks afterwards:
+# if the new count is above the stock, the unit was not there, and the request gives it back with `DECR` and is
+# refused. This is the method task 12 asks for.
 
 # %%
-RESERVE_ONE = """
-local reserved = tonumber(redis.call('GET', KEYS[1]) or '0')
-if reserved >= tonumber(ARGV[1]) then
-  return 0
-end
-redis.call('INCR', KEYS[1])
-return 1
-"""
-reserve_script = redis_client.register_script(RESERVE_ONE)
-
-
 async def atomic_reserve(item):
-    return await reserve_script(keys=[f"item.{item['itemId']}"], args=[item["initialAvailableQuantity"]]) == 1
+    key = f"item.{item['itemId']}"
+    reserved = await redis_client.incr(key)          # take a unit: one atomic step, answers the new count
+    if reserved > item["initialAvailableQuantity"]:
+        await redis_client.decr(key)                 # there was none left: give it back
+        return False
+    return True
 
 
 await http.aclose()                   # done with the naive shop
@@ -227,8 +221,40 @@ assert (await http.get("/list_products/1")).json()["currentQuantity"] == 0
 assert await get_current_reserved_stock_by_id(1) == 4
 
 # %% [markdown]
-# Exactly 4, however many customers and however many copies of the server: the decision happens in one place, in
-# one step. queuekit itself is built this way: every change of a job's state is one Lua script (lesson 09).
+# Exactly 4, however many customers and however many copies of the server: each decision rests on a count that
+# no one else can have seen.
+#
+# **The trade-off, and the other way.** INCR then DECR works, but for a moment the count is wrong: until a refused
+# request has given its unit back, a reader can see a currentQuantity below 0 (nothing is ever oversold). A Lua
+# script that checks and increments in one step avoids that moment, at the cost of a script to write.
+#
+# Here is that script, as an aside. Redis runs a **Lua** script as a single command: while it runs, nothing else
+# does, so "is there stock left? then add one" cannot be split. queuekit itself is built this way: every change of
+# a job's state is one Lua script (lesson 09).
+
+# %%
+RESERVE_ONE = """
+local reserved = tonumber(redis.call('GET', KEYS[1]) or '0')
+if reserved >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('INCR', KEYS[1])
+return 1
+"""
+reserve_script = redis_client.register_script(RESERVE_ONE)
+
+
+async def scripted_reserve(item):
+    return await reserve_script(keys=[f"item.{item['itemId']}"], args=[item["initialAvailableQuantity"]]) == 1
+
+
+await http.aclose()
+await reserve_stock_by_id(1, 0)
+app = make_app(scripted_reserve)
+http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop")
+confirmed = await rush(1)
+assert confirmed == 4 and await get_current_reserved_stock_by_id(1) == 4
+print(f"with the script too: {confirmed} confirmed")
 
 # %%
 await http.aclose()
@@ -252,6 +278,6 @@ results_table(result)
 # ## Your exercise
 #
 # * **`exercises/ex12_stock.py`** (task 12): the shop, on port 1245 by default, with the
-#   exact JSON bodies and an atomic reservation.
+#   exact JSON bodies and an atomic reservation (INCR, and DECR back when over the stock).
 #
 # Next lesson: a queue behind a web app.

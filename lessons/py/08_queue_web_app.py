@@ -57,8 +57,26 @@ assert await get_current_available_seats() == "50"
 # block reservations; if it went below 0, fail the job with `Not enough seats available`". Read-then-write is the
 # race of lesson 07: with several jobs running at once, two of them can read 1 and both take "the last" seat.
 #
-# So the decrement happens inside Redis, in one Lua script: if a seat is left, take it and return the new count;
-# otherwise return −1 and touch nothing.
+# The fix is the one of lesson 07, turned around: `DECR` takes a seat **and answers the new count** in one atomic
+# step, so no two jobs can get the same answer. At 0 the last seat is gone: block reservations. Below 0 there was
+# no seat: give it back with `INCR` and fail the job. This is the method task 13 asks for.
+
+# %%
+def process_reservation(job):
+    left = client.decr("available_seats")         # take a seat: one atomic step, answers the new count
+    if left <= 0:
+        state["reservation_enabled"] = False      # sold out: stop taking requests
+    if left < 0:
+        client.incr("available_seats")            # there was none: give it back
+        raise Exception("Not enough seats available")
+    return left
+
+# %% [markdown]
+# **The trade-off, and the other way.** DECR then INCR works, but for a moment the count is wrong: until a failed
+# reservation has given its seat back, a reader can see numberOfAvailableSeats below 0 (no more than 50 seats are
+# ever taken). A Lua script that checks and decrements in one step avoids that moment, at the cost of a script to
+# write. Here it is, as an aside: if a seat is left, take it and return the new count; otherwise return −1 and touch
+# nothing.
 
 # %%
 TAKE_SEAT = """
@@ -69,23 +87,20 @@ end
 return redis.call('DECR', KEYS[1])
 """
 take_seat = client.register_script(TAKE_SEAT)
-
-
-def process_reservation(job):
-    left = take_seat(keys=["available_seats"])
-    if left == 0:
-        state["reservation_enabled"] = False      # sold out: stop taking requests
-    if left < 0:
-        raise Exception("Not enough seats available")
-    return left
+reserve_seat(1)
+assert take_seat(keys=["available_seats"]) == 0 and take_seat(keys=["available_seats"]) == -1
+assert client.get("available_seats") == "0"       # the refused call touched nothing
+reserve_seat(50)                                  # back to the launch state
 
 # %% [markdown]
 # ## 2. The app
 #
 # `/reserve_seat` creates the job with two listeners that print, in the course's words, `Seat reservation job ID
-# completed` or `Seat reservation job ID failed: ERROR`; here they add the line to `lines`, since listeners run on a
-# background thread. `/process` starts the worker (once) and answers immediately: the processing goes on in the
-# background. We let the worker run 4 jobs at a time to make the race real.
+# completed` or `Seat reservation job ID failed: ERROR` (ID is the job's own id); here they add the line to `lines`,
+# since listeners run on a background thread. If creating or saving the job raises (the server is down), the route
+# answers `{"status":"Reservation failed"}`. The **first** `/process` call starts the worker; later calls answer the
+# same and start nothing new. It answers immediately: the processing goes on in the background. The worker runs 4
+# jobs at a time, so the race is real.
 
 # %%
 from fastapi import FastAPI
@@ -210,6 +225,9 @@ results_table(result)
 # ## Your exercise
 #
 # * **`exercises/ex13_seat.py`** (task 13): the seat reservation app, port 1245 by default, the exact JSON bodies,
-#   `Seat reservation job ID completed` / `failed: Not enough seats available` lines, and never more than 50 seats.
+#   `Seat reservation job ID completed` / `failed: Not enough seats available` lines, one worker started by the first
+#   `/process`, and never more than 50 seats (DECR, and INCR back below 0). To run it by hand: `queuekit server
+#   --port 6390`, then the app with `REDIS_URL=redis://127.0.0.1:6390`, and ask it with
+#   `python -c "import httpx; print(httpx.get('http://localhost:1245/available_seats').text)"`.
 #
 # Next lesson: inside queuekit.

@@ -8,7 +8,6 @@ import inspect
 import fakeredis
 import httpx
 import pytest
-
 from exercise_support import call, load, start_app
 
 ex = load("ex12_stock.py", "get_item_by_id", "reserve_stock_by_id", "get_current_reserved_stock_by_id",
@@ -39,9 +38,16 @@ def test_get_item_by_id() -> None:
     assert missing is None, f"get_item_by_id(12) returned {missing!r}; expected None (no such product)"
 
 
+def _own_store() -> tuple[fakeredis.FakeAsyncRedis, fakeredis.FakeRedis]:
+    """A client on a store of its own (not the app's default one): a function that ignores the client it is given
+    and uses get_client() writes elsewhere, and is caught."""
+    own = fakeredis.FakeServer(version=(7, 0))
+    return (fakeredis.FakeAsyncRedis(server=own, decode_responses=True),
+            fakeredis.FakeRedis(server=own, decode_responses=True))
+
+
 def test_reserved_stock_functions(store) -> None:
-    client = fakeredis.FakeAsyncRedis(server=store, decode_responses=True)
-    sync = fakeredis.FakeRedis(server=store, decode_responses=True)
+    client, sync = _own_store()
     got = _arun(ex.get_current_reserved_stock_by_id, client, 2)
     assert got == 0, f"get_current_reserved_stock_by_id(client, 2) with no key item.2 returned {got!r}; expected 0"
     _arun(ex.reserve_stock_by_id, client, 2, 3)
@@ -51,16 +57,85 @@ def test_reserved_stock_functions(store) -> None:
     got = _arun(ex.get_current_reserved_stock_by_id, client, 2)
     assert got == 3 and isinstance(got, int), (
         f"get_current_reserved_stock_by_id(client, 2) with item.2 = 3 returned {got!r}; expected the int 3")
+    _arun(ex.reserve_stock_by_id, client, 4, 5)
+    assert sync.get("item.4") == "5" and sync.get("item.2") == "3", (
+        f"reserve_stock_by_id(client, 4, 5) should set item.4 to 5 and leave item.2 alone; item.4 holds "
+        f"{sync.get('item.4')!r} and item.2 {sync.get('item.2')!r}")
+    got = _arun(ex.get_current_reserved_stock_by_id, client, 4)
+    assert got == 5, f"get_current_reserved_stock_by_id(client, 4) with item.4 = 5 returned {got!r}; expected 5"
 
 
 def test_reserve_one_stops_at_the_stock(store) -> None:
-    client = fakeredis.FakeAsyncRedis(server=store, decode_responses=True)
+    client, sync = _own_store()
     item = {"itemId": 3, "itemName": "Suitcase 650", "price": 350, "initialAvailableQuantity": 2}
     got = [_arun(ex.reserve_one, client, item) for _ in range(3)]
     assert got == [True, True, False], (
         f"three calls of reserve_one(client, <item 3, stock 2>) returned {got}; expected [True, True, False]")
-    reserved = fakeredis.FakeRedis(server=store, decode_responses=True).get("item.3")
-    assert reserved == "2", f"after that, item.3 should hold 2 (reserved units); it holds {reserved!r}"
+    reserved = sync.get("item.3")
+    assert reserved == "2", (
+        f"after that, item.3 should hold 2 (reserved units); it holds {reserved!r}. A refused reservation must "
+        "give its unit back (DECR) so that the count never stays above the stock.")
+
+
+class _Lockstep:
+    """The client given to reserve_one in the race below: every caller's first command waits, once it has run, until
+    all the callers have run theirs. So 20 callers that first read the count all read the same one, every time:
+    a read-then-write is caught whatever the machine's load, and an INCR stays right (Redis runs it whole)."""
+
+    def __init__(self, client: fakeredis.FakeAsyncRedis, parties: int) -> None:
+        self._client, self._parties = client, parties
+        self._seen: set[object] = set()
+        self._all = asyncio.Event()
+        self.commands = 0
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def command(*args, **kwargs):
+            result = attr(*args, **kwargs)
+            return self._after(result) if inspect.isawaitable(result) else result
+        return command
+
+    async def _after(self, pending):
+        result = await pending
+        self.commands += 1
+        task = asyncio.current_task()
+        if task not in self._seen:
+            self._seen.add(task)
+            if len(self._seen) >= self._parties:
+                self._all.set()
+            try:
+                await asyncio.wait_for(self._all.wait(), 10)
+            except asyncio.TimeoutError:
+                pass
+        return result
+
+
+def test_reserve_one_is_atomic(store) -> None:
+    client, sync = _own_store()
+    item = {"itemId": 1, "itemName": "Suitcase 250", "price": 50, "initialAvailableQuantity": 4}
+    lockstep = _Lockstep(client, 20)
+
+    async def rush() -> list[object]:
+        return list(await asyncio.gather(*(ex.reserve_one(lockstep, item) for _ in range(20))))
+    if not inspect.iscoroutinefunction(ex.reserve_one):
+        pytest.fail("`reserve_one` must be an async function (`async def`)", pytrace=False)
+    try:
+        got = asyncio.run(rush())
+    except NotImplementedError:
+        pytest.fail("`reserve_one` is not written yet: it still raises NotImplementedError", pytrace=False)
+    assert lockstep.commands, ("reserve_one(client, item) sent no command through the client it was given: use "
+                               "that client (the argument), not another one")
+    confirmed = sum(1 for r in got if r is True)
+    reserved = sync.get("item.1")
+    assert confirmed == 4 and reserved == "4", (
+        f"20 reserve_one(client, <item 1, stock 4>) calls at the same moment: {confirmed} returned True and item.1 "
+        f"holds {reserved!r}; expected exactly 4 True and item.1 = 4. "
+        + ("More than the stock was reserved: reading the count, then writing count + 1, lets every caller read the "
+           "same count. Use one atomic command: INCR answers the new count; above the stock, DECR back and answer "
+           "False." if confirmed > 4 else ""))
 
 
 def _check(response: httpx.Response, body: bytes, route: str, statuses: tuple[int, ...] = (200,)) -> None:
