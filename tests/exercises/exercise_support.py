@@ -110,6 +110,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _die_with_the_grader() -> None:
+    """In a learner's process, before it runs: be killed when the grader that started it dies (Linux), so that a
+    grader killed at its time limit leaves no processor behind to take the next run's jobs (the process runs in a
+    session of its own, which the runner's kill of the grader's group does not reach)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: Script.stop() (by pid) is the only clean-up
+        pass
+
+
 class Script:
     """One of the learner's files running as a separate process, its output read line by line as it comes.
 
@@ -131,7 +144,8 @@ class Script:
         run_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(EXERCISE_ROOT), run_env.get("PYTHONPATH")) if p)
         self.proc = subprocess.Popen([sys.executable, str(exercise_path(file_name)), *args], cwd=EXERCISE_ROOT,
                                      env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                     stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                     preexec_fn=_die_with_the_grader if sys.platform == "linux" else None)
         self.lines: list[str] = []
         self.errors: list[str] = []
         self._new: _queue.Queue[str | None] = _queue.Queue()
