@@ -9,7 +9,7 @@ import pytest
 
 from queuekit import Queue, Worker
 from exercise_support import Script, call, load, show_lines, transcripts, wait_until
-from jobs_support import describe_jobs, failing_save, seed
+from jobs_support import describe_jobs, failing_save, max_open, seed
 
 ex = load("ex08_job_creator.py", "create_jobs", "JOBS")
 pytestmark = pytest.mark.task(8)
@@ -80,6 +80,11 @@ def check_lines(lines: list[str], jobs: list[dict], first: int = SEEDED + 1) -> 
             return (f"for job {job_id} the lines should be, in this order:\n{show_lines(block)}\n"
                     f"  but your creator printed:\n{show_lines(mine)}\n  (a line missing means a listener is "
                     "missing or prints something else)")
+    most, where = max_open(rest)
+    if most > 2:
+        return (f"{most} jobs were under way at once (0% seen, not yet completed or failed) at line {where + 1} "
+                "after the created ones, with a processor running two jobs at a time: each line must be printed "
+                f"when its event happens.\n  Your lines after the created ones:\n{show_lines(rest)}")
     return None
 
 
