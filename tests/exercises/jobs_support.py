@@ -24,7 +24,7 @@ def describe_jobs(queue: Queue, skip_filler: bool = True) -> str:
     """The jobs ``queue`` holds, one per line, for a message."""
     found = []
     for state in ("inactive", "active", "delayed", "complete", "failed"):
-        found += [f"job {j.id} type={j.type!r} data={j.data!r} ({state})" for j in queue.jobs(state)
+        found += [f"job {j.id} type={j.type!r} data={j.data!r} ({state})" for j in queue.jobs(state, count=500)
                   if not (skip_filler and j.type == FILLER_TYPE)]
     return "\n    ".join(found) or "(no job at all)"
 
