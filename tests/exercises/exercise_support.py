@@ -110,10 +110,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_the_grader() -> None:
-    """In a learner's process, before it runs: be killed when the grader that started it dies (Linux), so that a
-    grader killed at its time limit leaves no processor behind to take the next run's jobs (the process runs in a
-    session of its own, which the runner's kill of the grader's group does not reach)."""
+def _prepare_learner_process() -> None:
+    """In a learner's process, before it runs: Ctrl-C as in a terminal, and be killed when the grader that started
+    it dies (Linux), so that a grader killed at its time limit leaves no processor behind to take the next run's
+    jobs (the process runs in a session of its own, which the runner's kill of the grader's group does not
+    reach)."""
+    # Ctrl-C must reach it as the learner's terminal would deliver it: a grader started in the background inherits
+    # SIGINT ignored, and Python then never raises KeyboardInterrupt (a processor would ignore the grader's Ctrl-C)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     try:
         import ctypes
 
@@ -145,7 +149,7 @@ class Script:
         self.proc = subprocess.Popen([sys.executable, str(exercise_path(file_name)), *args], cwd=EXERCISE_ROOT,
                                      env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, start_new_session=True,
-                                     preexec_fn=_die_with_the_grader if sys.platform == "linux" else None)
+                                     preexec_fn=_prepare_learner_process if sys.platform == "linux" else None)
         self.lines: list[str] = []
         self.errors: list[str] = []
         self._new: _queue.Queue[str | None] = _queue.Queue()

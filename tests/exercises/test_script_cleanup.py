@@ -51,3 +51,23 @@ def test_a_learners_process_dies_when_the_grader_is_killed(tmp_path: Path) -> No
         assert not _alive(pid), "the learner's process outlived the grader that started it"
     finally:
         proc.kill()
+
+
+def test_ctrl_c_reaches_a_learners_process_even_from_a_grader_started_in_the_background(tmp_path: Path) -> None:
+    # a grader started in the background (`cmd &`) inherits SIGINT ignored; its learner's process must not
+    (tmp_path / "forever.py").write_text("import time\nprint('up', flush=True)\nwhile True:\n    time.sleep(1)\n")
+    grader = textwrap.dedent(f"""
+        import os, signal, sys
+        os.environ["EXERCISE_ROOT"] = {str(tmp_path)!r}
+        sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+        from exercise_support import Script
+        with Script("forever.py") as s:
+            assert s.wait_line_count(1, timeout=20)
+            s.proc.send_signal(signal.SIGINT)
+            print(s.wait_exit(timeout=10), flush=True)
+    """)
+    import signal
+
+    done = subprocess.run([sys.executable, "-c", grader], capture_output=True, text=True, timeout=60,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert done.stdout.strip() not in ("", "None"), (done.stdout, done.stderr[-500:])
