@@ -6,19 +6,25 @@ Write:
    `Sending notification to PHONE_NUMBER, with message: MESSAGE`.
 2. `handle_job(job)`: the handler the worker calls for every job; call `send_notification` with the
    `phoneNumber` and `message` of `job.data`.
-3. `start_processing(queue)`: start processing the jobs of type `push_notification_code` with `handle_job`
-   (`queue.process(type, handler)` starts a worker in the background and returns it) and return the worker.
+3. `start_processing(queue)`: start processing the jobs of type `push_notification_code` of the queue given, with
+   `handle_job` (`queue.process(type, handler)` starts a worker in the background and returns it), and return the
+   worker. A job is processed as soon as it is queued: no waiting of your own.
 
-The end of the file (given) starts processing and waits until Ctrl-C.
+The end of the file (given) starts processing and waits with `worker.wait()` until Ctrl-C, which stops the worker
+cleanly (it leaves the queue) and ends the script without a traceback: keep it.
 
-Run it with the creator of task 6, both on one server:
+Run it with the creator of task 6, both on one server. In a first terminal start the server (if it is not running
+from task 6): `queuekit server --port 6390`. Then:
 
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex07_job_processor.py      # terminal 2
+    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex07_job_processor.py      # terminal 2
     Sending notification to 4153518780, with message: This is the code to verify your account
 
-It first drains the jobs already waiting. Run the creator again in terminal 1
-(`python exercises/ex06_job_creator.py` prints `Notification job created: 3`): terminal 2 prints the same
-`Sending notification ...` line again. Stop the processor with Ctrl-C.
+It first drains the jobs already waiting (one line per job task 6 created). Run the creator again in terminal 1:
+
+    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex06_job_creator.py        # terminal 1
+    Notification job created: 3
+
+and terminal 2 prints the same `Sending notification ...` line again at once. Stop the processor with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -30,19 +36,20 @@ JOB_TYPE = "push_notification_code"
 
 def send_notification(phone_number: str, message: str) -> None:
     """Print the notification line."""
-    # TODO: print the line
+    # TODO: print the line of the statement, with the phone number and the message passed in
     raise NotImplementedError("send_notification")
 
 
 def handle_job(job) -> None:
     """Call send_notification with the job's data."""
-    # TODO: job.data["phoneNumber"], job.data["message"]
+    # TODO: the worker gives you the job; its data holds the phone number and the message: pass them on
     raise NotImplementedError("handle_job")
 
 
 def start_processing(queue: Queue):
     """Start a worker for push_notification_code jobs; return it."""
-    # TODO: return queue.process(...)
+    # TODO: have the queue given process this task's job type with handle_job, and return the worker it starts
+    # (the end of the file waits on it)
     raise NotImplementedError("start_processing")
 
 

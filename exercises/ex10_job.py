@@ -8,18 +8,25 @@ Write `create_push_notifications_jobs(jobs, queue)`:
   - on `complete`:  `Notification job #JOB_ID completed`
   - on `failed`:    `Notification job #JOB_ID failed: ERROR`
   - on `progress`:  `Notification job #JOB_ID PERCENT% complete`
-- save each job, then print `Notification job created: JOB_ID`;
+- save each job, then print `Notification job created: JOB_ID` (JOB_ID is `job.id`, the id the queue gave: never
+  a count of your own);
+- if a save fails (the server is down), let the error reach the caller: do not catch it;
 - return the list of saved jobs.
+
+Use the queue passed in (never a `Queue()` of your own: task 11's tests pass a queue in test mode), and put the
+listeners on each job (`job.on(...)`), before saving it, not on the queue.
 
 (Mind the `lambda` in a loop: see the hint of task 8.) Task 11 writes the tests of this function, so keep the
 name and the argument order: `jobs` first, then `queue`.
 
-The end of the file (given) is the original `8-job-main.js`:
+The end of the file (given) is the original `8-job-main.js`. Start `queuekit server --port 6390` first (or keep
+the one of the tasks before), then:
 
-    REDIS_URL=redis://127.0.0.1:6380 python exercises/ex10_job.py
-    Notification job created: 1
+    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex10_job.py
+    Notification job created: 51
 
-(the number is the next id of the queue on that server).
+The number is the next id of the queue on that server: 51 when it already holds 50 jobs, as in the original; 1
+on a fresh server.
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ JOB_TYPE = "push_notification_code_3"
 
 def create_push_notifications_jobs(jobs: list, queue: Queue) -> list:
     """Validate ``jobs``, then create, listen to and save one push_notification_code_3 job per dict."""
-    # TODO: check the type of jobs, then one job per dict (listeners, save, created line)
+    # TODO: refuse anything that is not a list first, with the exact message, before creating anything; then, for
+    # each dict, the same steps as task 8 (a job of this task's type in the queue given, its own three listeners,
+    # the save, the created line with the queue's id); return the saved jobs
     raise NotImplementedError("create_push_notifications_jobs")
 
 

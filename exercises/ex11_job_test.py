@@ -11,14 +11,17 @@ This time you write the tests: pytest tests of `create_push_notifications_jobs` 
 Requirements:
 
 - enter the test mode **without processing** before the tests run (the fixture `queue` below);
-- clear the captured jobs after each test, and clear and exit the test mode after all of them;
-- test at least: a value that is not a list raises an error with the message `Jobs is not an array`; two jobs
-  (the first two of task 8's list) are created, with the type `push_notification_code_3` and exactly the data
-  given, in order.
+- clear the captured jobs after each test (no test may see the jobs of the one before), and clear and exit the
+  test mode after all of them;
+- test at least: a value that is not a list raises an error whose message is exactly `Jobs is not an array`; two
+  jobs (the first two of task 8's list) are created: exactly two, with the type `push_notification_code_3` and
+  exactly the data given, in the order given.
 
 Your tests are graded by *mutation*: they must pass against a correct `create_push_notifications_jobs`, and fail
-against each of several wrong ones (no validation, a wrong error message, a wrong job type, altered data, a job
-missing, jobs never saved). Whatever a wrong version gets wrong, one of your tests must notice.
+against each of several wrong ones (no validation, a wrong error message, a longer error message, a wrong job
+type, altered data, the last job's data altered, a job missing, a job too many, the jobs in reverse order, jobs
+never saved). Whatever a wrong version gets wrong, one of your tests must notice: compare whole values (`==`), not
+their start, and check every job at its position, not only the first or a sorted list.
 
 Run them (they use your exercises/ex10_job.py):
 
@@ -47,22 +50,22 @@ JOBS = [
 def queue():
     """A queue in test mode for the whole module."""
     q = Queue()
-    # TODO: enter the test mode without processing
+    # TODO: enter the test mode without processing, so saved jobs are captured instead of stored or run
     yield q
-    # TODO: clear the captured jobs and exit the test mode
+    # TODO: leave nothing behind for the tests that run after this module: clear, then exit the test mode
 
 
 @pytest.fixture(autouse=True)
 def clear_after_each_test(queue):
     yield
-    # TODO: clear the captured jobs
+    # TODO: after each test, forget what it captured, so the next test starts from no job
 
 
 def test_display_an_error_message_if_jobs_is_not_an_array(queue) -> None:
-    # TODO: check that a dict (not a list) raises an error whose message is "Jobs is not an array"
+    # TODO: pass a dict (not a list) and check that the error raised carries exactly the statement's message
     raise NotImplementedError("write this test")
 
 
 def test_create_two_new_jobs_to_the_queue(queue) -> None:
-    # TODO: create the two JOBS, then check queue.test_mode.jobs: how many, their type, their data, in order
+    # TODO: create the two JOBS, then check the captured jobs so that any wrong count, type, data or order fails
     raise NotImplementedError("write this test")

@@ -233,6 +233,46 @@ def test_sync_handlers_with_concurrency_n_really_overlap(queue, worker):
     assert [j.wait(timeout=10) for j in jobs] == [True, True, True]
 
 
+def test_a_worker_never_holds_more_jobs_than_its_concurrency_while_an_outcome_waits_to_be_reported(
+        queue, worker, monkeypatch):
+    # Given a worker of concurrency 2 whose outcomes wait 3 s for others before they are reported (the batch
+    # window, stretched so that the wait is certain), one job that runs until released, and one that ends at once
+    from queuekit.worker import loop as worker_loop
+
+    monkeypatch.setattr(worker_loop, "BATCH_WINDOW", 3.0)
+    release = threading.Event()
+    states_when_third_claimed: list[tuple[str | None, int]] = []
+    third: list[str] = []
+
+    class Watching(Worker):
+        def on_claim(self, job_id: str, token: str) -> None:
+            if third and job_id == third[0]:
+                # what Redis shows when the third job is taken: the second finished, two jobs active at most
+                states_when_third_claimed.append((queue.get_job(second.id).state, queue.counts()["active"]))
+
+    def handler(job, done):
+        job.progress(0, 100)
+        if job.data["n"] == 1:
+            release.wait(10)
+        done()
+
+    first = queue.add("t", {"n": 1})
+    second = queue.add("t", {"n": 2})
+    w = Watching(queue, {"t": handler}, concurrency=2).start()
+    try:
+        assert wait_until(lambda: first.refresh().state == "active" and second.refresh().state in ("active",
+                          "complete"), timeout=5, message="both jobs taken")
+        third.append(queue.add("t", {"n": 3}).id)
+
+        # When the second job ends while the first still runs
+        # Then the third is taken only once the second's outcome is in Redis: the worker never holds three
+        assert wait_until(lambda: bool(states_when_third_claimed), timeout=8, message="the third job claimed")
+        assert states_when_third_claimed == [("complete", 2)], states_when_third_claimed
+    finally:
+        release.set()
+        w.stop(timeout=5)
+
+
 def test_async_handlers_run_concurrently_on_the_worker_loop(queue, worker):
     running: list[int] = [0]
     peak: list[int] = [0]

@@ -135,7 +135,9 @@ assert final["complete"] == 9 and final["failed"] == 2
 #
 # Two jobs ran at a time, so the lines of two jobs interleave, and the exact interleaving changes from run to run.
 # What never changes is the story of each job: created, 0%, then either *failed* (blacklisted), or 50% and
-# *completed*.
+# *completed*. Nor does this: never more than two jobs are under way (0% heard, no end yet). The worker takes a
+# third job only once one of its two has ended and Redis has recorded it, so `#5 0% complete` may come between
+# `#3 completed` and `#4 completed`, but never before both.
 
 # %%
 wait_until(lambda: sum("completed" in x or "failed" in x for x in lines) == 11)   # the last events may lag
@@ -151,6 +153,16 @@ assert story(2) == ["0% complete", "failed: Phone number 4153518781 is blacklist
 for job_id in range(3, 12):
     assert story(job_id) == ["0% complete", "50% complete", "completed"], story(job_id)
 assert len(sent) == 9 and not any(number in line for line in sent for number in BLACKLISTED)
+
+under_way, most = set(), 0
+for line in lines:
+    job_id = line.split()[2].lstrip("#")
+    if line.endswith(" 0% complete"):
+        under_way.add(job_id)
+    elif line.endswith(" completed") or " failed: " in line:
+        under_way.discard(job_id)
+    most = max(most, len(under_way))
+assert most <= 2, most
 
 # %% [markdown]
 # A failed job keeps its error, and its history of attempts (lesson 10 adds retries). Its table shows it in red:

@@ -129,6 +129,7 @@ class Finish(Chore):
 
     def plan(self, turn: Turn, now: float) -> None:
         self.sent, self.runner.reports = self.runner.reports, []
+        self.runner.reporting = len(self.sent)  # their slots stay taken for the listener until Redis has them
         if self.sent:
             queue = self.host.queue
             turn.call(scripts.finish(queue.keys, now_ms(), queue.channel, finish_json(self.sent)), self._took)
@@ -136,6 +137,9 @@ class Finish(Chore):
 
     def _took(self, reply: Any) -> None:
         host = self.host
+        self.runner.reporting = 0
+        if self.sent and self.runner.room is not None:
+            self.runner.room.set()  # their slots are free now, for the listener too
         for report, applied in zip(self.sent, reply):
             accepted = bool(int(applied))
             if not accepted:
@@ -146,6 +150,7 @@ class Finish(Chore):
 
     def failed(self) -> None:
         self.runner.reports[:0] = self.sent  # nothing is lost: report them on the next try
+        self.runner.reporting = 0
         self.sent = []
 
 
@@ -164,7 +169,7 @@ class Claim(Chore):
     def plan(self, turn: Turn, now: float) -> None:
         runner = self.runner
         self.claimed = 0
-        self.free = runner.free()
+        self.free = runner.free(reported=True)  # sent after this turn's finish: the outcomes in it free slots
         self.want = max(0, self.free)
         self.asked = self.free > 0 or (self.claimer.due() and not runner.stop.requested)
         if self.asked:

@@ -266,6 +266,7 @@ class Runner:
         self.reports: list[Report] = []  # outcomes not yet reported
         self.reports_since = 0.0  # when the oldest unreported outcome arrived
         self.reserved = 0  # free slots that claims in flight (the listener's, the loop's) may fill
+        self.reporting = 0  # outcomes sent in the round trip under way, not yet applied in Redis
         self.loop: asyncio.AbstractEventLoop | None = None
         self.wake: asyncio.Event | None = None  # set to wake the loop (an outcome, a job, stop)
         self.room: asyncio.Event | None = None  # set when a slot frees (or on stop): the listener waits on it
@@ -283,6 +284,7 @@ class Runner:
         host = self.host
         self.loop, self.wake, self.room = loop, asyncio.Event(), asyncio.Event()
         self.reserved = 0
+        self.reporting = 0
         if self.pool is None and any(not is_async(h) for h in host.handlers.values()):
             self.pool = ThreadPool(host.concurrency, f"queuekit-handler-{host.id}")
         self._async_types = {t for t, h in host.handlers.items() if is_async(h)}
@@ -296,11 +298,19 @@ class Runner:
             self.pool = None
         self.loop = None
 
-    def free(self) -> int:
-        """How many more jobs this worker may claim now."""
+    def free(self, reported: bool = False) -> int:
+        """How many more jobs this worker may claim now.
+
+        A slot whose job ended keeps counting until that outcome is in Redis: otherwise a claim could take a new
+        job while Redis still shows the old one active, and the worker would hold more jobs than its concurrency
+        (a creator would see a third job start before either of the two before it completed). ``reported``: the
+        claim goes in the same round trip, after the finish under way (the loop's claim), so the outcomes being
+        sent free their slots for it.
+        """
         if self.stop.requested:
             return 0
-        return self.host.concurrency + self.host.prefetch - len(self.running) - self.reserved
+        unreported = len(self.reports) + (0 if reported else self.reporting)
+        return self.host.concurrency + self.host.prefetch - len(self.running) - self.reserved - unreported
 
     def unreserve(self, n: int) -> None:
         """A claim in flight came back: its slots count as free again (or as taken by the jobs it returned)."""

@@ -173,6 +173,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _prepare_learner_process() -> None:
+    """In a learner's process, before it runs: Ctrl-C as in a terminal, and be killed when the grader that started
+    it dies (Linux), so that a grader killed at its time limit leaves no processor behind to take the next run's
+    jobs (the process runs in a session of its own, which the runner's kill of the grader's group does not
+    reach)."""
+    # Ctrl-C must reach it as the learner's terminal would deliver it: a grader started in the background inherits
+    # SIGINT ignored, and Python then never raises KeyboardInterrupt (a processor would ignore the grader's Ctrl-C)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: Script.stop() (by pid) is the only clean-up
+        pass
+
+
 class Script:
     """One of the learner's files running as a separate process, its output read line by line as it comes.
 
@@ -199,7 +216,8 @@ class Script:
         self.command = f"python {file_name}" + "".join(f" {a}" for a in args)
         self.proc = subprocess.Popen([sys.executable, str(exercise_path(file_name)), *args], cwd=EXERCISE_ROOT,
                                      env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                     stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                     preexec_fn=_prepare_learner_process if sys.platform == "linux" else None)
         _STARTED[self.proc.pid] = self
         self.lines: list[str] = []
         self.errors: list[str] = []

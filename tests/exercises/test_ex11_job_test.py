@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -39,27 +38,73 @@ MUTANTS = {
                         [("    for data in jobs:\n", "    for data in jobs[:-1]:\n")]),
     "not_saved": ("creates the jobs but never saves them",
                   [("        job.save()\n", "")]),
+    "message_extended": ("raises the error with a longer message, 'Jobs is not an array of jobs' (check the whole "
+                         "message, not its start)",
+                         [('raise TypeError("Jobs is not an array")',
+                           'raise TypeError("Jobs is not an array of jobs")')]),
+    "reversed_order": ("creates the jobs in the reverse order of the list (check the order: the first job holds "
+                       "the first dict)",
+                       [("    for data in jobs:\n", "    for data in reversed(jobs):\n")]),
+    "extra_job": ("creates the last job twice, three jobs for two dicts (check how many, exactly)",
+                  [("    for data in jobs:\n", "    for data in jobs + jobs[-1:]:\n")]),
+    "last_job_altered": ("drops the message of the last job only (check every job, not only the first)",
+                         [("        job = queue.create(JOB_TYPE, data)\n",
+                           "        if data is jobs[-1]:\n            data = {\"phoneNumber\": data[\"phoneNumber\"]}\n"
+                           "        job = queue.create(JOB_TYPE, data)\n")]),
 }
 
-CONFTEST = '''
-import json, os
+#: Runs the learner's tests against each implementation given (folders on the command line), one after the other
+#: in this one process (a process per mutant was too slow on a busy machine), and records how the test mode was
+#: used: jobs captured (with processing on or not), jobs still captured after each test, modes left at the end.
+DRIVER = '''
+import contextlib, io, json, os, sys
+import fakeredis
+import pytest
 import queuekit.testmode as tm
+from queuekit.connection import use_embedded_server
 
-_seen = {"captured": 0, "captured_while_processing": 0}
+class Recorder:
+    def __init__(self):
+        self.seen = {"captured": 0, "captured_while_processing": 0, "left_after": []}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        yield
+        left = sum(len(m.jobs) for m in tm._modes.values())
+        if left:
+            self.seen["left_after"].append([item.name, left])
+
+current = [None]
 _capture = tm.TestMode.capture
 
 def _counting(self, job):
-    _seen["captured"] += 1
-    if self.process:
-        _seen["captured_while_processing"] += 1
+    rec = current[0]
+    if rec is not None:
+        rec.seen["captured"] += 1
+        if self.process:
+            rec.seen["captured_while_processing"] += 1
     return _capture(self, job)
 
 tm.TestMode.capture = _counting
-
-def pytest_sessionfinish(session, exitstatus):
+results = {}
+for folder in sys.argv[1:]:
+    for name in ("ex10_job", "ex11_job_test"):
+        sys.modules.pop(name, None)
+    tm._modes.clear()  # every run starts with no test mode, on a fresh embedded server
+    use_embedded_server(fakeredis.FakeServer(version=(7, 0)))
+    rec = Recorder()
+    current[0] = rec
+    sys.path.insert(0, folder)
+    os.chdir(folder)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = pytest.main(["ex11_job_test.py", "-q", "-p", "no:cacheprovider", "--rootdir", folder], plugins=[rec])
+    sys.path.remove(folder)
     modes = [{"queue": m.queue_name, "active": m.active, "jobs": len(m.jobs)} for m in tm._modes.values()]
+    results[os.path.basename(folder)] = {"code": int(code), "output": out.getvalue(),
+                                         "report": {"modes": modes, **rec.seen}}
     with open(os.environ["QK_MUTATION_REPORT"], "w") as f:
-        json.dump({"modes": modes, **_seen}, f)
+        json.dump(results, f)
 '''
 
 
@@ -71,26 +116,30 @@ def _mutant_source(name: str) -> str:
     return text
 
 
-def _run(folder: Path, implementation: str) -> dict:
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(exercise_path("ex11_job_test.py"), folder / "ex11_job_test.py")
-    (folder / "ex10_job.py").write_text(implementation, encoding="utf-8")
-    (folder / "conftest.py").write_text(CONFTEST, encoding="utf-8")
-    (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    report = folder / "report.json"
+def _run_all(base: Path, implementations: dict[str, str], timeout: float) -> dict[str, dict]:
+    """Run the learner's tests against each implementation (name -> source of ex10_job.py), in one process."""
+    folders = []
+    for name, source in implementations.items():
+        folder = base / name
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(exercise_path("ex11_job_test.py"), folder / "ex11_job_test.py")
+        (folder / "ex10_job.py").write_text(source, encoding="utf-8")
+        (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        folders.append(str(folder))
+    report = base / f"report-{len(list(base.glob('report-*')))}.json"
+    (base / "driver.py").write_text(DRIVER, encoding="utf-8")
     env = dict(os.environ, QK_MUTATION_REPORT=str(report), PYTHONDONTWRITEBYTECODE="1")
     env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)  # the learner's tests may use queuekit's pytest fixtures
     env.pop("REDIS_URL", None)
     env.pop("QUEUEKIT_RESULTS", None)
     try:
-        done = subprocess.run([sys.executable, "-m", "pytest", "ex11_job_test.py", "-q", "-p", "no:cacheprovider",
-                               "--rootdir", str(folder)], cwd=folder, env=env,
-                              capture_output=True, text=True, timeout=60)
-        code, output = done.returncode, done.stdout + done.stderr
-    except subprocess.TimeoutExpired as exc:
-        code, output = None, f"(timed out after 60 s)\n{exc.stdout or ''}"
+        done = subprocess.run([sys.executable, str(base / "driver.py"), *folders], cwd=base, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+        trouble = done.stdout + done.stderr
+    except subprocess.TimeoutExpired:
+        trouble = f"(timed out after {timeout:g} s: do your tests wait for something that never comes?)"
     data = json.loads(report.read_text()) if report.exists() else {}
-    return {"code": code, "output": output, "report": data}
+    return {name: data.get(name, {"code": None, "output": trouble, "report": {}}) for name in implementations}
 
 
 class _Runs:
@@ -103,13 +152,11 @@ class _Runs:
     def __getitem__(self, name: str) -> dict:
         if name == "correct":
             if name not in self.cache:
-                self.cache[name] = _run(self.base / name, CORRECT)
+                self.cache.update(_run_all(self.base, {"correct": CORRECT}, timeout=60))
             return self.cache[name]
         if name not in self.cache:
-            todo = [m for m in MUTANTS if m not in self.cache]
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                futures = {m: pool.submit(_run, self.base / m, _mutant_source(m)) for m in todo}
-                self.cache.update({m: fut.result() for m, fut in futures.items()})
+            todo = {m: _mutant_source(m) for m in MUTANTS if m not in self.cache}
+            self.cache.update(_run_all(self.base, todo, timeout=200))
         return self.cache[name]
 
 
@@ -155,3 +202,13 @@ def test_test_mode_is_entered_without_processing_then_left(runs) -> None:
     assert not left, (
         "after your tests, the test mode should be cleared and exited; still active or holding jobs: "
         + ", ".join(f"queue {m['queue']!r} (active={m['active']}, jobs={m['jobs']})" for m in left))
+
+
+def test_captured_jobs_are_cleared_after_each_test(runs) -> None:
+    report = runs["correct"]["report"]
+    assert report, "no report from the test run (did your tests run at all?)\n" + _tail(runs["correct"]["output"])
+    left = report.get("left_after", [])
+    assert not left, (
+        "clear the captured jobs after each test (queue.test_mode.clear() after the yield of an autouse fixture), "
+        "so that no test sees the jobs of the one before; still captured after: "
+        + ", ".join(f"{name} ({count} job(s))" for name, count in left))
