@@ -21,7 +21,8 @@ A mail server that is busy twice before it accepts; a reminder that must wait. W
 5. `start_worker(queue)`: start, in the background, one `Worker` that serves both types ("email" with
    `flaky_email`, "reminder" with `reminder`), two jobs at a time; return it.
 
-Run it (the embedded server is enough: no other server to start):
+Run it without `REDIS_URL` (the script then uses its own embedded store: no server to start; with `REDIS_URL`
+set to a server that already holds jobs, the ids go on from there):
 
     python exercises/ex14_retries.py
 

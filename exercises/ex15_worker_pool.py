@@ -9,7 +9,7 @@ Write:
 1. `make_thumbnail(job)`: the handler of "thumbnail" jobs: sleep 0.2 s (the work), then return
    `f"thumbnail of {job.data['image']}"`.
 2. `run_worker()`: what one worker process does: `Worker(Queue(), {"thumbnail": make_thumbnail},
-   lease=LEASE).run()` (blocks; stops gracefully on SIGTERM).
+   lease=LEASE).run()` (one job at a time, the default concurrency; blocks; stops gracefully on SIGTERM).
 3. `start_worker_process()`: start `python THIS_FILE worker` as a child process (`subprocess.Popen` with
    `sys.executable` and `os.path.abspath(__file__)`) and return it.
 4. `supervise(size, stop)`: start `size` worker processes, numbered from 1, printing

@@ -19,9 +19,11 @@ the background), `submit_job(name, data) -> job id` (the data gets a "title" key
 6. `safe_submit(registry, worker_name, data)`: submit to any worker name and return the job id, or
    `error: MESSAGE` when the registry refuses, MESSAGE being the error as text (`str(error)`). It raises
    `HandlerNotFound` for an unknown worker name (`error: Can not find worker for this job calendar-sync`) and
-   `ValidationError` for a missing one (`error: workerName: Cannot submit a job without workerName`).
+   `ValidationError` for a missing or empty one, `None` or `""` (`error: workerName: Cannot submit a job without
+   workerName`).
 
-Run it (the embedded server is enough: no other server to start):
+Run it without `REDIS_URL` (the script then uses its own embedded store: no server to start; with `REDIS_URL`
+set to a server that already holds jobs, the first import is not job 1):
 
     python exercises/ex16_registry_app.py
 

@@ -1,4 +1,4 @@
-"""Beyond the course (c) — A payment handler that is safe to run twice.
+"""Beyond the course (d) — A payment handler that is safe to run twice.
 
 queuekit delivers every job at least once: when a worker dies (or freezes past its lease) in the middle of a job,
 the lease runs out and another worker runs the same job again from the start. A handler that credits an account

@@ -1,4 +1,4 @@
-"""Beyond the course (d) — An operator's toolbox over the dashboard's JSON API.
+"""Beyond the course (e) — An operator's toolbox over the dashboard's JSON API.
 
 The dashboard (`queuekit dashboard`, lesson 15) serves Kue's JSON API for every queue under
 `BASE/api/queues/<queue>/...` (docs/dashboard.md lists the routes). Anything that speaks HTTP can use it: a cron

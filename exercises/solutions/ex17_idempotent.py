@@ -1,4 +1,4 @@
-"""Beyond the course (c) — A payment handler that is safe to run twice. (Reference solution.)"""
+"""Beyond the course (d) — A payment handler that is safe to run twice. (Reference solution.)"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Beyond the course (d) — An operator's toolbox over the dashboard's JSON API. (Reference solution.)"""
+"""Beyond the course (e) — An operator's toolbox over the dashboard's JSON API. (Reference solution.)"""
 
 from __future__ import annotations
 

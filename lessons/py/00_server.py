@@ -133,7 +133,9 @@ assert time.monotonic() - started < 5  # a clear error quickly, not an endless w
 #   all, so it is even faster; but other *processes* cannot see it: lesson 03 shows how to share a server).
 #
 # Every lesson of the course runs unchanged on both. Try it later: start a real Redis, set `REDIS_URL` before
-# starting Jupyter, and run the lessons again.
+# starting Jupyter (a database you can spare, such as `redis://127.0.0.1:6379/3`: the lessons create and delete
+# their own keys), and run the lessons again. The exercises that run as separate processes share one server the
+# same way: `queuekit server --port 6390` in a terminal, and `REDIS_URL=redis://127.0.0.1:6390` for each script.
 
 # %%
 import os

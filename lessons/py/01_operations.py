@@ -135,7 +135,12 @@ assert await aclient.ping() is True
 
 async def set_new_school(client, school_name, value):
     """Set school_name to value (awaited) and print the server's reply with redis_print."""
-    redis_print(await client.set(school_name, value))
+    try:
+        reply = await client.set(school_name, value)
+    except redis.RedisError as error:   # a refused SET is reported as in task 2
+        redis_print(None, error)
+        return
+    redis_print(reply)
 
 
 async def display_school_value(client, school_name):

@@ -19,7 +19,8 @@
 #
 # Task 5 of the course builds a subscriber and a publisher on the channel `holberton school channel`. The
 # subscriber prints every message, and when the message is `KILL_SERVER` it unsubscribes and quits. The publisher
-# sends four messages, 100 ms apart; the fourth comes after `KILL_SERVER`, so nobody ever sees it.
+# sends four messages, waiting before each one (100, 200, 300, then 400 ms in the exercise); the fourth comes after
+# `KILL_SERVER`, so nobody ever sees it.
 #
 # The lesson ends with the catch that leads to queues: a message nobody is listening to is **lost**.
 
@@ -48,26 +49,26 @@ subscriber = Subscriber(CHANNEL, received.append, stop_on="KILL_SERVER").start()
 assert subscriber.subscribed.is_set()   # start() returns once Redis confirmed the subscription
 
 # %% [markdown]
-# ## 2. The publisher: `publish_message(message, time)`
+# ## 2. The publisher: `publish_message(client, message, delay_ms)`
 #
-# After `time` milliseconds, the function prints `About to send MESSAGE` and publishes the message. `PUBLISH`
+# After `delay_ms` milliseconds, the function prints `About to send MESSAGE` and publishes the message. `PUBLISH`
 # answers how many subscribers received it: 1 here, our subscriber.
 
 # %%
 import time
 
 
-def publish_message(message, delay_ms):
+def publish_message(client, message, delay_ms):
     """Wait delay_ms milliseconds, announce the message, publish it; returns how many subscribers got it."""
     time.sleep(delay_ms / 1000)
     print(f"About to send {message}")
     return client.publish(CHANNEL, message)
 
 
-counts = [publish_message("Holberton Student #1 starts course", 100),
-          publish_message("Holberton Student #2 starts course", 100),
-          publish_message("KILL_SERVER", 100),
-          publish_message("Holberton Student #3 starts course", 100)]
+counts = [publish_message(client, "Holberton Student #1 starts course", 100),
+          publish_message(client, "Holberton Student #2 starts course", 200),
+          publish_message(client, "KILL_SERVER", 300),
+          publish_message(client, "Holberton Student #3 starts course", 400)]
 subscriber.join(timeout=5)
 
 print("the subscriber received:", received)
@@ -83,9 +84,11 @@ assert not subscriber.running
 # of lesson 00 is invisible to another process, so we need a server with a TCP port: the real Redis if `REDIS_URL`
 # is set, otherwise an `EmbeddedServer` started here.
 #
-# The subscriber below is a complete script, what the exercise asks you to write. We save it to a temporary folder
-# and start it with `subprocess`, as you would from a terminal, giving it the server's address in `REDIS_URL`.
-# In its own process, printing is fine.
+# The subscriber below is a complete script that prints what the exercise's subscriber prints (the exercise splits
+# the same work into `connect_client`, `handle_message` and `listen`). We save it to a temporary folder and start it
+# with `subprocess`, as you would from a terminal, giving it the server's address in `REDIS_URL`. In its own
+# process, printing is fine. In a terminal you would share a server the same way: `queuekit server --port 6390` in
+# a terminal of its own, and `REDIS_URL=redis://127.0.0.1:6390` for each script.
 
 # %%
 import os
@@ -102,7 +105,6 @@ if url is None:
 print("shared server:", url)
 
 SUBSCRIBER = '''
-import sys
 from queuekit import connect
 from queuekit.errors import ConnectionFailed
 from queuekit.pubsub import Subscriber
@@ -111,10 +113,10 @@ CHANNEL = "holberton school channel"
 try:
     client = connect()          # REDIS_URL tells it where the server is
 except ConnectionFailed as error:
-    print(f"Redis client not connected to the server: {error}")
-    sys.exit(1)
-print("Redis client connected to the server", flush=True)
-Subscriber(CHANNEL, lambda message: print(message, flush=True), stop_on="KILL_SERVER", client=client).run()
+    print(f"Redis client not connected to the server: {error}")   # then the script ends normally (status 0)
+else:
+    print("Redis client connected to the server", flush=True)
+    Subscriber(CHANNEL, lambda message: print(message, flush=True), stop_on="KILL_SERVER", client=client).run()
 '''
 folder = Path(tempfile.mkdtemp(prefix="lesson03-"))
 (folder / "subscriber.py").write_text(SUBSCRIBER);

@@ -24,6 +24,9 @@
 # The key `item.<id>` holds how many units are **reserved** (missing = 0), so
 # `currentQuantity = initialAvailableQuantity - reserved`.
 #
+# As in the exercise, the functions that touch Redis take the client first (`reserve_stock_by_id(client, item_id,
+# stock)`, `get_current_reserved_stock_by_id(client, item_id)`); the app passes its own.
+#
 # Then the real lesson: 50 customers click "reserve" at the same moment on an item with 4 units. A naive
 # implementation sells more than it has. We will see why, and fix it with an **atomic** command: `INCR`.
 
@@ -49,18 +52,18 @@ redis_client = connect_async()
 await redis_client.delete(*(f"item.{item['itemId']}" for item in LIST_PRODUCTS))   # no reservation yet
 
 
-async def reserve_stock_by_id(item_id, stock):
+async def reserve_stock_by_id(client, item_id, stock):
     """Store the reserved count of an item."""
-    await redis_client.set(f"item.{item_id}", stock)
+    await client.set(f"item.{item_id}", stock)
 
 
-async def get_current_reserved_stock_by_id(item_id):
+async def get_current_reserved_stock_by_id(client, item_id):
     """How many units of the item are reserved (0 when the key does not exist)."""
-    return int(await redis_client.get(f"item.{item_id}") or 0)
+    return int(await client.get(f"item.{item_id}") or 0)
 
 
 assert get_item_by_id(3)["itemName"] == "Suitcase 650" and get_item_by_id(12) is None
-assert await get_current_reserved_stock_by_id(1) == 0
+assert await get_current_reserved_stock_by_id(redis_client, 1) == 0
 
 # %% [markdown]
 # ## 1. The app
@@ -98,7 +101,7 @@ def make_app(reserve):
         item = find(item_id)
         if item is None:
             return JSONResponse(NOT_FOUND, status_code=404)
-        reserved = await get_current_reserved_stock_by_id(item["itemId"])
+        reserved = await get_current_reserved_stock_by_id(redis_client, item["itemId"])
         return {**item, "currentQuantity": item["initialAvailableQuantity"] - reserved}
 
     @app.get("/reserve_product/{item_id}")
@@ -122,11 +125,11 @@ def make_app(reserve):
 
 # %%
 async def naive_reserve(item):
-    reserved = await get_current_reserved_stock_by_id(item["itemId"])
+    reserved = await get_current_reserved_stock_by_id(redis_client, item["itemId"])
     if reserved >= item["initialAvailableQuantity"]:
         return False
     await asyncio.sleep(0.01)                       # the network round trip, made visible
-    await reserve_stock_by_id(item["itemId"], reserved + 1)
+    await reserve_stock_by_id(redis_client, item["itemId"], reserved + 1)
     return True
 
 # %% [markdown]
@@ -197,7 +200,8 @@ assert confirmed > 4            # sold more than we have!
 # Redis runs one command at a time, whole. `INCR` adds one to the count **and answers the new count** in that one
 # step: two requests can never both get the same answer. So each request takes a unit first and looks afterwards:
 # if the new count is above the stock, the unit was not there, and the request gives it back with `DECR` and is
-# refused. This is the method task 12 asks for.
+# refused. This is the method task 12 asks for (its `reserve_one(client, item)` is this function, with the client
+# passed in).
 
 # %%
 async def atomic_reserve(item):
@@ -210,7 +214,7 @@ async def atomic_reserve(item):
 
 
 await http.aclose()                   # done with the naive shop
-await reserve_stock_by_id(1, 0)       # start again: nothing reserved
+await reserve_stock_by_id(redis_client, 1, 0)       # start again: nothing reserved
 app = make_app(atomic_reserve)
 http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop")
 
@@ -218,7 +222,7 @@ confirmed = await rush(1)
 print(f"{confirmed} reservations confirmed for 4 suitcases")
 assert confirmed == 4
 assert (await http.get("/list_products/1")).json()["currentQuantity"] == 0
-assert await get_current_reserved_stock_by_id(1) == 4
+assert await get_current_reserved_stock_by_id(redis_client, 1) == 4
 
 # %% [markdown]
 # Exactly 4, however many customers and however many copies of the server: each decision rests on a count that
@@ -249,11 +253,11 @@ async def scripted_reserve(item):
 
 
 await http.aclose()
-await reserve_stock_by_id(1, 0)
+await reserve_stock_by_id(redis_client, 1, 0)
 app = make_app(scripted_reserve)
 http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop")
 confirmed = await rush(1)
-assert confirmed == 4 and await get_current_reserved_stock_by_id(1) == 4
+assert confirmed == 4 and await get_current_reserved_stock_by_id(redis_client, 1) == 4
 print(f"with the script too: {confirmed} confirmed")
 
 # %%

@@ -23,32 +23,35 @@
 # | `GET /process` | start processing the queue | `{"status":"Queue processing"}` |
 #
 # And the rule that matters: **never more than 50 seats**, however many requests and workers race.
+#
+# As in the exercise, `reserve_seat(client, number)` and `get_current_available_seats(client)` take the client
+# first; the exercise's app gets its client from `get_client()` and its queue from `get_queue()`, where this
+# notebook uses `client` and `queue`.
 
 # %%
 import time
 
-from queuekit import Queue, connect, connect_async
+from queuekit import Queue, connect
 
 client = connect()
-aclient = connect_async()
 queue = Queue("lesson08")
 queue.obliterate()
 
 
-def reserve_seat(number):
+def reserve_seat(client, number):
     """Set the number of available seats."""
     client.set("available_seats", number)
 
 
-async def get_current_available_seats():
+def get_current_available_seats(client):
     """The number of available seats, as Redis returns it: a string."""
-    return await aclient.get("available_seats")
+    return client.get("available_seats")
 
 
-reserve_seat(50)                    # "when launching the application, set the number of available seats to 50"
+reserve_seat(client, 50)            # "when launching the application, set the number of available seats to 50"
 state = {"reservation_enabled": True}
 lines = []                          # what the server would print to its console
-assert await get_current_available_seats() == "50"
+assert get_current_available_seats(client) == "50"
 
 # %% [markdown]
 # ## 1. Taking a seat, atomically
@@ -87,10 +90,10 @@ end
 return redis.call('DECR', KEYS[1])
 """
 take_seat = client.register_script(TAKE_SEAT)
-reserve_seat(1)
+reserve_seat(client, 1)
 assert take_seat(keys=["available_seats"]) == 0 and take_seat(keys=["available_seats"]) == -1
 assert client.get("available_seats") == "0"       # the refused call touched nothing
-reserve_seat(50)                                  # back to the launch state
+reserve_seat(client, 50)                          # back to the launch state
 
 # %% [markdown]
 # ## 2. The app
@@ -110,8 +113,8 @@ workers = []
 
 
 @app.get("/available_seats")
-async def available_seats():
-    return {"numberOfAvailableSeats": await get_current_available_seats()}
+def available_seats():
+    return {"numberOfAvailableSeats": get_current_available_seats(client)}
 
 
 @app.get("/reserve_seat")
@@ -198,7 +201,6 @@ assert bodies == ['{"status":"Reservation are blocked"}'] * 3
 for worker in workers:
     worker.stop()
 await http.aclose()
-await aclient.aclose()
 queue.obliterate()
 
 # %% [markdown]

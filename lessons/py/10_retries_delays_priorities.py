@@ -22,6 +22,11 @@
 # | `delay=2000` | do not run before 2 seconds from now |
 # | `priority="high"` | jump ahead of normal jobs (`low`, `normal`, `medium`, `high`, `critical`) |
 # | `ttl=5000` | fail an attempt that runs longer than 5 seconds |
+#
+# Each option is a keyword of `queue.add(type, data, ...)`, which saves the job at once, and also a method of the
+# job that `queue.create(type, data)` returns, to chain before `save()`: `.attempts(3)`, `.backoff(...)`,
+# `.delay(2000)`, `.priority("high")`, `.ttl(5000)`. Use the second form when you add listeners (`job.on(...)`)
+# before saving, as the exercise does.
 
 # %%
 import time
