@@ -22,6 +22,8 @@ from queuekit.learn.wrong import load_wrong_versions
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog(ROOT)
 REPEAT = int(os.environ.get("QUEUEKIT_VERIFY_REPEAT", "1"))
+#: grading runs at a time: graders spend much of their time waiting for the processes and servers they start
+JOBS = int(os.environ.get("QUEUEKIT_VERIFY_JOBS", "3"))
 #: every exercise keeps at least this many wrong versions (issue 22)
 MIN_WRONG_VERSIONS = 10
 #: the real Redis the solutions are also graded on (the graders empty this database before each test)
@@ -37,7 +39,7 @@ def test_catalog_is_consistent() -> None:
 
 @pytest.mark.parametrize("name", [ex.name for ex in CATALOG.exercises])
 def test_stub_fails_solution_passes_and_every_wrong_version_is_caught(name: str) -> None:
-    report = verify(CATALOG, only=[CATALOG.get(name)], jobs=2, repeat=REPEAT, solution_env=BOTH)
+    report = verify(CATALOG, only=[CATALOG.get(name)], jobs=JOBS, repeat=REPEAT, solution_env=BOTH)
     assert report.ok, "\n".join(report.problems)
     assert report.wrong_total == len(load_wrong_versions(ROOT, name))
     backends = report.solution_backends[name]
