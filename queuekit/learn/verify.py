@@ -32,8 +32,10 @@ class VerifyReport:
     lines: list[str] = field(default_factory=list)
     wrong_caught: int = 0
     wrong_total: int = 0
-    #: exercise -> the backends its reference solution ran on (first run)
+    #: exercise -> the backends its reference solution ran on, and those it skipped (a real Redis asked for but
+    #: not reachable), in its first run
     solution_backends: dict[str, list[str]] = field(default_factory=dict)
+    solution_skipped: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def problems(self) -> list[str]:
@@ -147,6 +149,7 @@ def _judge(report: VerifyReport, ex: Exercise, stubs: list[ExerciseResult], sols
         report.solution_problems.append(f"{ex.name}: the reference solution does not pass (in {len(sol_bad)} of "
                                         f"{len(sols)} runs; {_describe(sol_bad[0])}): {why}")
     report.solution_backends[ex.name] = list(sols[0].backends)
+    report.solution_skipped[ex.name] = list(sols[0].skipped_backends)
     ok = not (stub_bad or hanging or sol_bad)
     line = (f"{'✓' if ok else '✗'} {ex.name:<24} exercise {'PASSES' if stub_bad else 'fails'} "
             f"({_describe(stubs[0])}) · solution {'FAILS' if sol_bad else 'passes'} ({_describe(sols[0])}){times}")
