@@ -13,18 +13,27 @@ Write:
 The end of the file (given) starts processing and waits with `worker.wait()` until Ctrl-C, which stops the worker
 cleanly (it leaves the queue) and ends the script without a traceback: keep it.
 
-Run it with the creator of task 6, both on one server. In a first terminal start the server (if it is not running
-from task 6): `queuekit server --port 6390`. Then:
+Run it with the creator of task 6, both on one server, in three terminals. In terminal 1 start the server and
+leave it running (if the one of task 6 still runs, keep it: its waiting jobs are processed too):
+
+    queuekit server --port 6390                                                    # terminal 1
+
+Then start the processor:
 
     REDIS_URL=redis://127.0.0.1:6390 python exercises/ex07_job_processor.py      # terminal 2
-    Sending notification to 4153518780, with message: This is the code to verify your account
 
-It first drains the jobs already waiting (one line per job task 6 created). Run the creator again in terminal 1:
+It first drains the jobs already waiting, printing one `Sending notification ...` line per job (none on a fresh
+server). Then run the creator:
 
-    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex06_job_creator.py        # terminal 1
+    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex06_job_creator.py        # terminal 3
     Notification job created: 3
 
-and terminal 2 prints the same `Sending notification ...` line again at once. Stop the processor with Ctrl-C.
+(3 if task 6 ran twice on that server before; 1 on a fresh server: the id is the queue's next number.) At once
+terminal 2 prints:
+
+    Sending notification to 4153518780, with message: This is the code to verify your account
+
+Stop the processor with Ctrl-C in terminal 2.
 """
 
 from __future__ import annotations

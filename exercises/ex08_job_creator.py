@@ -6,7 +6,7 @@ Write `create_jobs(queue, jobs)`: for each dict of `jobs` (the list `JOBS` below
 - listen to its events and print, with the job's id in place of JOB_ID:
   - on `complete`:  `Notification job #JOB_ID completed`
   - on `failed`:    `Notification job #JOB_ID failed: ERROR`          (the listener receives the error message)
-  - on `progress`:  `Notification job #JOB_ID PERCENTAGE% complete`   (the listener receives percent, data)
+  - on `progress`:  `Notification job #JOB_ID PERCENT% complete`      (the listener receives percent, data)
 - save it and print `Notification job created: JOB_ID` (no `#` on this line, as in the original); JOB_ID is
   `job.id`, the id the queue gave, never a count of your own (on a server that already holds jobs the first id is
   not 1: the original shows 39 to 49);
@@ -22,13 +22,17 @@ variable (`lambda result, job=job: ...`) or write a small function that creates 
 The end of the file (given) creates the jobs, then waits until every job finished (with `wait_for_jobs`) so
 that the listeners can print, and ends. The processor is task 9 (ex09_job_processor.py), another process.
 
-Run it with the processor of task 9, both on one server: start it first with `queuekit server --port 6390` (a
-fresh one, so that the ids below start at 1), then:
+Run it with the processor of task 9, both on one server. Start the server first, in a terminal of its own, and
+leave it running:
 
-    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex08_job_creator.py      # terminal 1
-    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex09_job_processor.py    # terminal 2
+    queuekit server --port 6390                                                  # terminal 1
+    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex08_job_creator.py      # terminal 2
+    REDIS_URL=redis://127.0.0.1:6390 python exercises/ex09_job_processor.py    # terminal 3
 
-Terminal 1 prints `Notification job created: 1` ... `Notification job created: 11`, then, as the processor works:
+The ids depend on what the server already holds: the queue's counter goes on from the jobs of the tasks before
+(the original course shows #39 to #49). The sample below is what a fresh server shows, ids 1 to 11; on yours, read
+#1 as your first id, #2 as the next, and so on. Terminal 2 prints `Notification job created: 1` ...
+`Notification job created: 11`, then, as the processor works:
 
     Notification job #1 0% complete
     Notification job #2 0% complete

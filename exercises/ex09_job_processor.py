@@ -16,17 +16,18 @@ Write:
 The end of the file (given) starts processing and waits with `worker.wait()` until Ctrl-C (which stops the worker
 cleanly): keep it.
 
-Run it with the creator of task 8 on one server: start it first with `queuekit server --port 6390`, then see
-ex08_job_creator.py for the two commands (each with `REDIS_URL=redis://127.0.0.1:6390`). The processor prints one
-line per job that is not blacklisted:
+Run it with the creator of task 8 on one server: start the server first, in a terminal of its own, with
+`queuekit server --port 6390`, then see ex08_job_creator.py for the two commands (each with
+`REDIS_URL=redis://127.0.0.1:6390`). The processor prints one line per job that is not blacklisted:
 
     Sending notification to 4153518743, with message: This is the code 4321 to verify your account
     Sending notification to 4153538781, with message: This is the code 4562 to verify your account
     ... (9 lines in all, up to 4151218782)
 
 Two jobs at a time means two handlers running at the same moment, each on its own thread: neighbouring lines may
-swap, and in the creator's terminal the lines of the two jobs under way interleave (`#42 0%` between `#41 0%` and
-`#41 50%`). That is not a third job running: the worker takes a new job only once one of its two has ended and
+swap, and in the creator's terminal the lines of the two jobs under way interleave (`#4 0%` between `#3 0%` and
+`#3 50%` on a fresh server; the ids depend on what the server already holds: the original course's run shows #39
+to #49). That is not a third job running: the worker takes a new job only once one of its two has ended and
 Redis has recorded it, so the creator never sees more than two jobs between their `0% complete` and their
 `completed` / `failed` line.
 """

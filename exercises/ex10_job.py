@@ -14,19 +14,23 @@ Write `create_push_notifications_jobs(jobs, queue)`:
 - return the list of saved jobs.
 
 Use the queue passed in (never a `Queue()` of your own: task 11's tests pass a queue in test mode), and put the
-listeners on each job (`job.on(...)`), before saving it, not on the queue.
+listeners on each job (`job.on(...)`), before saving it, not on the queue. In test mode the saved jobs are captured
+instead of stored, and the test mode numbers them itself, "1", "2", ... (from 1 again after each `clear()`):
+called on such a queue with two jobs, your function prints `Notification job created: 1` and
+`Notification job created: 2` (the grader checks it), as long as you print `job.id` after the save.
 
 (Mind the `lambda` in a loop: see the hint of task 8.) Task 11 writes the tests of this function, so keep the
 name and the argument order: `jobs` first, then `queue`.
 
-The end of the file (given) is the original `8-job-main.js`. Start `queuekit server --port 6390` first (or keep
-the one of the tasks before), then:
+The end of the file (given) is the original `8-job-main.js`. Start the server first, in a terminal of its own
+(`queuekit server --port 6390`; if the one of the tasks before still runs, you may keep it), then:
 
     REDIS_URL=redis://127.0.0.1:6390 python exercises/ex10_job.py
-    Notification job created: 51
+    Notification job created: 1
 
-The number is the next id of the queue on that server: 51 when it already holds 50 jobs, as in the original; 1
-on a fresh server.
+1 is what a fresh server shows. On a server that still holds the jobs of tasks 6 to 9 (they use the same queue,
+"default", and its one counter) you see the next id instead: N + 1 when the queue numbered N jobs before (the
+original course's server had numbered 50, so it shows 51). Each run takes the next id.
 """
 
 from __future__ import annotations

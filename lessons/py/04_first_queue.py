@@ -32,7 +32,7 @@ import time
 from queuekit import JobState, Queue
 
 queue = Queue("lesson04")   # a queue of our own; Queue() alone would be the queue called "default"
-queue.obliterate()          # forget every job of a previous run, so job ids start at 1 again
+queue.obliterate()          # forget every job of a previous run, its id counter included (see section 1)
 
 
 def wait_until(condition, timeout=10.0):
@@ -45,10 +45,15 @@ def wait_until(condition, timeout=10.0):
 # %% [markdown]
 # ## 1. The creator (task 6)
 #
-# `queue.create(type, data)` builds a job; `save()` stores it and gives it an **id**, a number counted by the queue
-# (1, 2, 3, …, as Kue does). Before saving we attach *listeners*: functions called when the job completes or fails.
-# The listeners run on a background thread, so, as in lesson 03, they record their message in a list instead of
-# printing.
+# `queue.create(type, data)` builds a job; `save()` stores it and gives it an **id**: the next number of a counter the
+# queue keeps in Redis, as Kue does. The counter is not reset when your script ends: run the creator again on the
+# same server and the next job gets the next number, so ids keep growing across runs (the original course's samples
+# show ids 39, 40, … because its server already held jobs). Here the id is 1 only because `obliterate()` above
+# emptied this queue, counter included; in the exercise, on a server that already holds jobs, it will be higher:
+# always print `job.id`, never a count of your own.
+#
+# Before saving we attach *listeners*: functions called when the job completes or fails. The listeners run on a
+# background thread, so, as in lesson 03, they record their message in a list instead of printing.
 
 # %%
 events = []
@@ -60,7 +65,7 @@ job.on("failed", lambda error: events.append("Notification job failed"))
 job.save()
 print(f"Notification job created: {job.id}")
 
-assert job.id == "1"
+assert job.id == "1"                           # 1 on this freshly emptied queue only
 assert job.state == JobState.INACTIVE          # saved, waiting for a worker ("inactive" in Kue's words)
 assert queue.counts()["inactive"] == 1
 
@@ -91,11 +96,11 @@ def send_notification(phone_number, message):
     sent.append(f"Sending notification to {phone_number}, with message: {message}")
 
 
-def handle(job):
+def handle_job(job):
     send_notification(job.data["phoneNumber"], job.data["message"])
 
 
-worker = queue.process("push_notification_code", handle)
+worker = queue.process("push_notification_code", handle_job)
 job.wait(timeout=10)                    # block until the job is finished
 wait_until(lambda: events)              # the "complete" event reaches our listener a moment later
 
@@ -112,7 +117,7 @@ assert queue.get_job(job.id).state == JobState.COMPLETE
 # %%
 second = queue.add("push_notification_code", job_data)   # add = create + save in one call
 second.wait(timeout=10)
-assert second.id == "2" and len(sent) == 2
+assert second.id == "2" and len(sent) == 2    # the counter went on: 2
 worker
 
 # %%
@@ -125,10 +130,13 @@ assert not worker.running
 # In the course the creator and the processor are two scripts run in two terminals. Again, separate processes need a
 # server with a TCP port: the real Redis when `REDIS_URL` is set, otherwise an `EmbeddedServer`.
 #
-# We run the creator **twice**: the job id increases each time, because the counter lives in Redis. Then we start
-# the processor, which drains the jobs waiting for it. A processor normally runs forever (`worker.run()`); we stop it
-# the polite way, with the signal `SIGTERM` (what Ctrl-C or a process manager sends): it finishes its running jobs
-# and exits.
+# We run the creator **twice**: the job id increases each time, because the counter lives in Redis, not in the
+# script (we emptied the queue first, so here they are 1 and 2; on a server that already holds jobs they go on from
+# there). Then we start the processor, which drains the jobs waiting for it. It is written as in task 7:
+# `queue.process(type, handle_job)` starts the worker, and `worker.wait()` blocks until Ctrl-C, which stops the worker
+# cleanly (it finishes its running jobs) and ends the script. Here no one is at a keyboard, so we send the process
+# `SIGINT`, the signal Ctrl-C sends. (Aside: `Worker(queue, {type: handler}).run()` is the other way to run a worker
+# in the foreground; it also stops gracefully on `SIGTERM`, what a process manager sends.)
 
 # %%
 import os
@@ -158,15 +166,16 @@ job.save()
 print(f"Notification job created: {job.id}")
 '''
 PROCESSOR = '''
-from queuekit import Queue, Worker
+from queuekit import Queue
 
 def send_notification(phone_number, message):
     print(f"Sending notification to {phone_number}, with message: {message}", flush=True)
 
-def handle(job):
+def handle_job(job):
     send_notification(job.data["phoneNumber"], job.data["message"])
 
-Worker(Queue("lesson04"), {"push_notification_code": handle}).run()   # until SIGTERM or Ctrl-C
+worker = Queue("lesson04").process("push_notification_code", handle_job)
+worker.wait()   # until Ctrl-C
 '''
 folder = Path(tempfile.mkdtemp(prefix="lesson04-"))
 (folder / "job_creator.py").write_text(CREATOR)
@@ -180,10 +189,12 @@ assert created == ["Notification job created: 1", "Notification job created: 2"]
 assert shared.counts()["inactive"] == 2     # stored, waiting: no processor exists yet
 
 # %%
+# preexec_fn: Ctrl-C works in the child as in a terminal, even when this notebook runs with SIGINT ignored
 processor = subprocess.Popen([sys.executable, "job_processor.py"], cwd=folder, env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 wait_until(lambda: shared.counts()["complete"] == 2, timeout=30)
-processor.send_signal(signal.SIGTERM)
+processor.send_signal(signal.SIGINT)         # what Ctrl-C sends
 output, errors = processor.communicate(timeout=30)
 print(output)
 assert processor.returncode == 0, errors
@@ -219,8 +230,9 @@ results_table(result)
 # * **Task 6, the job creator** (`ex06_job_creator`): create the job `push_notification_code` with
 #   `{phoneNumber, message}`, print `Notification job created: JOB_ID`, and `Notification job completed` /
 #   `Notification job failed` when it ends.
-# * **Task 7, the job processor** (`ex07_job_processor`): `send_notification(phone_number, message)` and a worker
-#   for `push_notification_code`.
+# * **Task 7, the job processor** (`ex07_job_processor`): `send_notification(phone_number, message)`, the handler
+#   `handle_job(job)`, and a worker for `push_notification_code` started with `queue.process` (the script then
+#   waits with `worker.wait()` until Ctrl-C).
 #
 # Files: `exercises/ex06_job_creator.py` and `exercises/ex07_job_processor.py` (`queuekit learn list` shows the
 # whole course). Next lesson: progress and failures.

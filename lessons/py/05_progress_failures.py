@@ -67,6 +67,10 @@ def wait_until(condition, timeout=10.0):
 # The events are published by Redis (pub/sub, lesson 03) the moment the worker reports them, so the creator hears
 # about them even when the worker is another program on another machine.
 #
+# The ids come from the queue's counter in Redis (lesson 04): here they are 1 to 11 because `obliterate()` above
+# emptied the queue, counter included. In the exercise, on a server that already holds jobs, they go on from there
+# (the original course shows #39 to #49): always print `job.id`.
+#
 # ⚠ A classic trap: a `lambda` created in a loop sees the loop variable's **last** value when it finally runs, long
 # after the loop ended. Every listener would then talk about job #11. We avoid it by creating each job in a small
 # function, so each listener has its own `job`.
@@ -86,7 +90,7 @@ def create_job(data):
 
 
 jobs = [create_job(data) for data in JOBS]
-assert [job.id for job in jobs] == [str(n) for n in range(1, 12)]
+assert [job.id for job in jobs] == [str(n) for n in range(1, 12)]   # 1 to 11: obliterate() emptied the queue
 assert queue.counts()["inactive"] == 11
 
 # %% [markdown]
@@ -115,7 +119,7 @@ def send_notification(phone_number, message, job, done):
     done()
 
 
-def handle(job, done):
+def handle_job(job, done):
     send_notification(job.data["phoneNumber"], job.data["message"], job, done)
 
 # %% [markdown]
@@ -125,7 +129,7 @@ def handle(job, done):
 # is idle. It runs in the cell (the foreground), while the worker works in the background.
 
 # %%
-worker = queue.process(JOB_TYPE, handle, concurrency=2)
+worker = queue.process(JOB_TYPE, handle_job, concurrency=2)
 final = queue.watch(interval=0.1)
 worker.stop()
 assert final["complete"] == 9 and final["failed"] == 2
@@ -225,7 +229,7 @@ else:
     raise AssertionError("a string must be refused")
 
 made = create_push_notifications_jobs(JOBS[:1], queue)
-assert made[0].id == "12" and made[0].type == "push_notification_code_3"
+assert made[0].id == "12" and made[0].type == "push_notification_code_3"   # the queue's counter went on: 12
 
 # %% [markdown]
 # (Here each `lambda` gets its own job through a default argument, `job=job`: the other cure for the loop trap.)
@@ -250,7 +254,8 @@ results_table(result)
 # ## Your exercises
 #
 # * **`exercises/ex08_job_creator.py`** (task 8): the 11 jobs with their progress, completion and failure lines.
-# * **`exercises/ex09_job_processor.py`** (task 9): the blacklist, progress 0% and 50%, two jobs at a time.
+# * **`exercises/ex09_job_processor.py`** (task 9): the blacklist, progress 0% and 50%, the handler
+#   `handle_job(job, done)`, two jobs at a time.
 # * **`exercises/ex10_job.py`** (task 10): `create_push_notifications_jobs(jobs, queue)`, with the same lines
 #   (`#` before the id, except on the `created` line).
 #

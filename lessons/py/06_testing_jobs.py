@@ -53,8 +53,10 @@ def create_push_notifications_jobs(jobs, queue):
 # ## 1. Test mode: capture, check, clear, exit
 #
 # `queue.test_mode.enter()` starts capturing: from then on `save()` puts each job in the list
-# `queue.test_mode.jobs` instead of Redis. Captured jobs get ids `"1"`, `"2"`, … as in Kue. `clear()` empties the
-# list (and counts from 1 again); `exit()` goes back to normal. The task's requirements: enter *without processing*
+# `queue.test_mode.jobs` instead of Redis. Captured jobs get ids `"1"`, `"2"`, … as in Kue: the test mode counts
+# them itself, apart from the queue's counter in Redis, so a creator that prints `job.id` after the save prints
+# `Notification job created: 1` and `2` here whatever the server holds (task 10's grader checks it). `clear()`
+# empties the list (and counts from 1 again); `exit()` goes back to normal. The task's requirements: enter *without processing*
 # before the tests, clear after each test, clear and exit at the end.
 
 # %%

@@ -140,7 +140,9 @@ def test_works_in_test_mode(capsys, store) -> None:
         f"in test mode, queue.test_mode.jobs should hold the two jobs; it holds {[(j.type, j.data) for j in jobs]}")
     out = capsys.readouterr().out.splitlines()
     assert out == ["Notification job created: 1", "Notification job created: 2"], (
-        f"in test mode the created lines should read ids 1 and 2; got {out}")
+        "in test mode (a queue whose test_mode was entered, as task 11's tests do) saved jobs are captured, and the "
+        "test mode numbers them itself from 1: the created lines should read ids 1 and 2 (print job.id after "
+        f"job.save(), no count of your own); got {out}")
 
 
 def test_script(server_url, record_property) -> None:
