@@ -32,6 +32,8 @@ class VerifyReport:
     lines: list[str] = field(default_factory=list)
     wrong_caught: int = 0
     wrong_total: int = 0
+    #: exercise -> how many of its kept wrong versions were graded
+    wrong_graded: dict[str, int] = field(default_factory=dict)
     #: exercise -> the backends its reference solution ran on, and those it skipped (a real Redis asked for but
     #: not reachable), in its first run
     solution_backends: dict[str, list[str]] = field(default_factory=dict)
@@ -45,6 +47,11 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def problems_of(self, exercise: str) -> list[str]:
+        """The problems found with ``exercise`` (its stub, solution or wrong versions)."""
+        return [p for p in self.stub_problems + self.solution_problems + self.wrong_problems
+                if p.startswith((f"{exercise}:", f"{exercise}/"))]
 
 
 def _describe(result: ExerciseResult) -> str:
@@ -105,22 +112,28 @@ def verify(catalog: Catalog, only: list[Exercise] | None = None, jobs: int = 2,
     with tempfile.TemporaryDirectory(prefix="queuekit-verify-") as scratch, \
             ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         runs = _Runs(catalog, pool, Path(scratch), max(1, repeat))
-        pending = []
+        # the reference solutions first: they run every test, so they are the longest runs; the many short runs
+        # after them keep every slot busy to the end
+        solutions = {ex.name: runs.submit(ex, catalog.solution_dir, env=solution_env) for ex in exercises}
+        built = {ex.name: _submit_wrong(runs, ex, report) if wrong else [] for ex in exercises}
+        stubs = {ex.name: runs.submit(ex, catalog.exercise_dir, stop_first=True) for ex in exercises}
         for ex in exercises:
-            versions = _wrong_versions(catalog, ex, report) if wrong else []
-            built = []
-            for version in versions:
-                try:
-                    built.append((version, runs.wrong(ex, version)))
-                except WrongVersionError as exc:
-                    report.wrong_problems.append(str(exc))
-            pending.append((ex, runs.submit(ex, catalog.exercise_dir, stop_first=True),
-                            runs.submit(ex, catalog.solution_dir, env=solution_env), built))
-        for ex, stubs, solutions, built in pending:
-            _judge(report, ex, [f.result() for f in stubs], [f.result() for f in solutions], say)
-            for version, futures in built:
+            _judge(report, ex, [f.result() for f in stubs[ex.name]], [f.result() for f in solutions[ex.name]], say)
+            for version, futures in built[ex.name]:
                 _judge_wrong(report, version, [f.result() for f in futures], say)
     return report
+
+
+def _submit_wrong(runs: _Runs, ex: Exercise,
+                  report: VerifyReport) -> list[tuple[WrongVersion, list[Future[ExerciseResult]]]]:
+    """Build and submit the runs of ``ex``'s kept wrong versions (a version that cannot be built is a problem)."""
+    submitted = []
+    for version in _wrong_versions(runs.catalog, ex, report):
+        try:
+            submitted.append((version, runs.wrong(ex, version)))
+        except WrongVersionError as exc:
+            report.wrong_problems.append(str(exc))
+    return submitted
 
 
 def _wrong_versions(catalog: Catalog, ex: Exercise, report: VerifyReport) -> list[WrongVersion]:
@@ -160,6 +173,7 @@ def _judge(report: VerifyReport, ex: Exercise, stubs: list[ExerciseResult], sols
 def _judge_wrong(report: VerifyReport, version: WrongVersion, results: list[ExerciseResult],
                  say: Callable[[str], None]) -> None:
     report.wrong_total += 1
+    report.wrong_graded[version.exercise] = report.wrong_graded.get(version.exercise, 0) + 1
     verdicts = [wrong_verdict(version, r) for r in results]
     misses = [v for v in verdicts if v is not None]
     if not misses:

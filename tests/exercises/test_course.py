@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 
 from queuekit.learn.catalog import check_catalog, load_catalog
-from queuekit.learn.verify import verify
+from queuekit.learn.verify import VerifyReport, verify
 from queuekit.learn.wrong import load_wrong_versions
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog(ROOT)
 REPEAT = int(os.environ.get("QUEUEKIT_VERIFY_REPEAT", "1"))
 #: grading runs at a time: graders spend much of their time waiting for the processes and servers they start
-JOBS = int(os.environ.get("QUEUEKIT_VERIFY_JOBS", "3"))
+JOBS = int(os.environ.get("QUEUEKIT_VERIFY_JOBS", "4"))
 #: every exercise keeps at least this many wrong versions (issue 22)
 MIN_WRONG_VERSIONS = 10
 #: the real Redis the solutions are also graded on (the graders empty this database before each test)
@@ -37,16 +37,26 @@ def test_catalog_is_consistent() -> None:
     assert check_catalog(CATALOG) == []
 
 
+@pytest.fixture(scope="module")
+def course() -> VerifyReport:
+    """The whole course verified once, every run sharing one pool of JOBS slots (per-exercise pools would leave
+    slots idle while each exercise's longest run finishes)."""
+    return verify(CATALOG, jobs=JOBS, repeat=REPEAT, solution_env=BOTH)
+
+
 @pytest.mark.parametrize("name", [ex.name for ex in CATALOG.exercises])
-def test_stub_fails_solution_passes_and_every_wrong_version_is_caught(name: str) -> None:
-    report = verify(CATALOG, only=[CATALOG.get(name)], jobs=JOBS, repeat=REPEAT, solution_env=BOTH)
-    assert report.ok, "\n".join(report.problems)
-    assert report.wrong_total == len(load_wrong_versions(ROOT, name))
+def test_stub_fails_solution_passes_and_every_wrong_version_is_caught(course: VerifyReport, name: str) -> None:
+    assert course.problems_of(name) == [], "\n".join(course.problems_of(name))
+    assert course.wrong_graded.get(name, 0) == len(load_wrong_versions(ROOT, name))
     # a grader whose checks take the shared server (the server_url fixture) ran the solution on both backends; the
     # others test one on purpose (ex00 starts the embedded server itself)
     if "server_url" in (ROOT / CATALOG.get(name).grader).read_text(encoding="utf-8"):
-        assert report.solution_backends[name] == ["embedded", "redis"], (
-            f"the solution of {name} ran on {report.solution_backends[name]}")
+        assert course.solution_backends[name] == ["embedded", "redis"], (
+            f"the solution of {name} ran on {course.solution_backends[name]}")
+
+
+def test_the_course_as_a_whole_has_no_problem(course: VerifyReport) -> None:
+    assert course.ok, "\n".join(course.problems)
 
 
 @pytest.mark.parametrize("name", [ex.name for ex in CATALOG.exercises])
