@@ -30,7 +30,8 @@ MIN_WRONG_VERSIONS = 10
 REDIS_URL = os.environ.get("QUEUEKIT_EXERCISE_REDIS_URL") or "redis://127.0.0.1:6379/2"
 BOTH = {"QUEUEKIT_EXERCISE_REDIS_URL": REDIS_URL}
 
-pytestmark = [pytest.mark.exercises, pytest.mark.slow]
+# the whole course is graded once, in the first test's setup: far longer than the suite's per-test default
+pytestmark = [pytest.mark.exercises, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def test_catalog_is_consistent() -> None:
