@@ -153,7 +153,8 @@ assert connect().get("Holberton") == "School"  # another client, the same store
 #
 # The course's exercises are Python files in the `exercises/` folder. This cell grades one of them in place with
 # `queuekit.learn.check` and shows the result as a table: one row per test. Until you have written your solution
-# the tests fail, and the first failure says what was expected. Edit the file, save it, and run this cell again.
+# a test fails: grading stops there, its row says what was expected, and the tests after it show as not run yet.
+# Edit the file, save it, and run this cell again.
 # (In a terminal, `queuekit learn` does the same and re-grades every time you save.)
 
 # %%

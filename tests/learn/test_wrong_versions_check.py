@@ -73,10 +73,13 @@ COUNTER = Path({str(tmp_path / "runs")!r})
 
 
 def test_small_numbers():
-    runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
-    COUNTER.write_text(str(runs + 1))
     got = ex.add(2, 3)
-    if "solutions" in str(ROOT) or runs % 2 == 0:
+    if "subtracts" not in str(ROOT):  # the stub and the solution: graded as usual
+        assert got == 5, f"add(2, 3) returned {{got!r}}; expected 5"
+        return
+    runs = int(COUNTER.read_text()) if COUNTER.exists() else 0  # the wrong version's runs, counted
+    COUNTER.write_text(str(runs + 1))
+    if runs % 2 == 0:
         assert got == 5, f"add(2, 3) returned {{got!r}}; expected 5"
 '''
     project = with_wrong(tmp_path, SUBTRACTS, graders=flaky)
