@@ -10,25 +10,20 @@ verify` runs each three times and requires the same verdict every time."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from queuekit.learn.catalog import check_catalog, load_catalog
-from queuekit.learn.verify import VerifyReport, verify
+from queuekit.learn.verify import VerifyReport
 from queuekit.learn.wrong import load_wrong_versions
+
+import course_run  # tests/ is on sys.path (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog(ROOT)
-REPEAT = int(os.environ.get("QUEUEKIT_VERIFY_REPEAT", "1"))
-#: grading runs at a time: graders spend much of their time waiting for the processes and servers they start
-JOBS = int(os.environ.get("QUEUEKIT_VERIFY_JOBS", "4"))
 #: every exercise keeps at least this many wrong versions (issue 22)
 MIN_WRONG_VERSIONS = 10
-#: the real Redis the solutions are also graded on (the graders empty this database before each test)
-REDIS_URL = os.environ.get("QUEUEKIT_EXERCISE_REDIS_URL") or "redis://127.0.0.1:6379/2"
-BOTH = {"QUEUEKIT_EXERCISE_REDIS_URL": REDIS_URL}
 
 # the whole course is graded once, in the first test's setup: far longer than the suite's per-test default
 pytestmark = [pytest.mark.exercises, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -40,9 +35,9 @@ def test_catalog_is_consistent() -> None:
 
 @pytest.fixture(scope="module")
 def course() -> VerifyReport:
-    """The whole course verified once, every run sharing one pool of JOBS slots (per-exercise pools would leave
-    slots idle while each exercise's longest run finishes)."""
-    return verify(CATALOG, jobs=JOBS, repeat=REPEAT, solution_env=BOTH)
+    """The whole course verified once per session, in the background while the rest of the suite runs
+    (tests/course_run.py; tests/conftest.py starts it and runs this module last)."""
+    return course_run.report()
 
 
 @pytest.mark.parametrize("name", [ex.name for ex in CATALOG.exercises])
