@@ -31,11 +31,11 @@ pytest_plugins = ["pytester"]  # test_extras runs a user's test suite using the 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
+from fixtures import REAL_REDIS_URL, Backend, make_queue
+
 import queuekit.queue  # noqa: E402
 from queuekit import Queue, Worker
 from queuekit.testing import fresh_server
-
-from fixtures import REAL_REDIS_URL, Backend, make_queue
 
 _LOCK_PATH = Path(os.environ.get("TMPDIR", "/tmp")) / "queuekit-core-redis-db1.lock"
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import course_run  # tests/ is on sys.path (tests/conftest.py)
 import pytest
 
 from queuekit.learn.catalog import check_catalog, load_catalog
 from queuekit.learn.verify import VerifyReport
 from queuekit.learn.wrong import load_wrong_versions
-
-import course_run  # tests/ is on sys.path (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = load_catalog(ROOT)

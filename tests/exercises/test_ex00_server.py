@@ -6,7 +6,6 @@ import re
 
 import pytest
 import redis
-
 from exercise_support import call, compare_lines, free_port, load, recording_client, run_script
 
 ex = load("ex00_server.py", "start_server", "ping", "seed")

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 import redis
-
 from exercise_support import call, compare_lines, free_port, load, run_script
+
 from queuekit.connection import connect
 from queuekit.errors import ConnectionFailed
 

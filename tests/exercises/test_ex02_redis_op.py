@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import redis
-
 from exercise_support import call, compare_lines, free_port, load, recording_client, run_script
+
 from queuekit.connection import connect
 from queuekit.errors import ConnectionFailed
 

@@ -9,8 +9,8 @@ import uuid
 import fakeredis
 import pytest
 import redis
-
 from exercise_support import compare_lines, free_port, load, run_script
+
 from queuekit.connection import connect_async
 
 ex = load("ex03_redis_op_async.py", "connect_client", "set_new_school", "display_school_value")

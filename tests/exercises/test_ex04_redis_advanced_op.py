@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from exercise_support import call, compare_lines, free_port, load, run_script
+
 from queuekit.connection import connect
 from queuekit.errors import ConnectionFailed
 

@@ -9,9 +9,19 @@ import time
 import fakeredis
 import pytest
 import redis
+from exercise_support import (
+    Script,
+    TimedOutput,
+    call,
+    compare_lines,
+    free_port,
+    load,
+    recording_client,
+    run_script,
+    transcripts,
+    wait_until,
+)
 
-from exercise_support import (Script, TimedOutput, call, compare_lines, free_port, load, recording_client, run_script,
-                              transcripts, wait_until)
 from queuekit.connection import connect
 from queuekit.errors import ConnectionFailed
 

@@ -7,10 +7,10 @@ an id printed from a counter of one's own, or a job made in another queue than t
 from __future__ import annotations
 
 import pytest
-
-from queuekit import Queue, Worker
 from exercise_support import call, compare_lines, load, run_script, show_lines, wait_until
 from jobs_support import describe_jobs, failing_save, seed
+
+from queuekit import Queue, Worker
 
 ex = load("ex06_job_creator.py", "create_notification_job")
 pytestmark = pytest.mark.task(6)

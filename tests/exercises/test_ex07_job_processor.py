@@ -11,10 +11,10 @@ import signal
 import time
 
 import pytest
-
-from queuekit import Job, Queue, Worker
 from exercise_support import Script, call, compare_lines, load, show_lines, transcripts, wait_until
 from jobs_support import seed
+
+from queuekit import Job, Queue, Worker
 
 ex = load("ex07_job_processor.py", "send_notification", "handle_job", "start_processing")
 pytestmark = pytest.mark.task(7)

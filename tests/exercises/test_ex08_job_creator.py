@@ -6,10 +6,10 @@ The grader plays the processor of task 9 (in this process) while the learner's c
 from __future__ import annotations
 
 import pytest
-
-from queuekit import Queue, Worker
 from exercise_support import Script, call, load, show_lines, transcripts, wait_until
 from jobs_support import describe_jobs, failing_save, max_open, seed
+
+from queuekit import Queue, Worker
 
 ex = load("ex08_job_creator.py", "create_jobs", "JOBS")
 pytestmark = pytest.mark.task(8)

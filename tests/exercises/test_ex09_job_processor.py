@@ -15,10 +15,10 @@ import signal
 import threading
 
 import pytest
-
-from queuekit import Queue, Worker
 from exercise_support import Script, call, load, show_lines, transcripts, wait_until
 from jobs_support import max_open, seed
+
+from queuekit import Queue, Worker
 
 ex = load("ex09_job_processor.py", "send_notification", "handle_job", "start_processing")
 pytestmark = pytest.mark.task(9)

@@ -7,10 +7,10 @@ The queue the grader passes already holds 50 jobs, so the learner's jobs are 51,
 from __future__ import annotations
 
 import pytest
-
-from queuekit import Queue, Worker
 from exercise_support import call, compare_lines, load, run_script, show_lines, wait_until
 from jobs_support import describe_jobs, failing_save, seed
+
+from queuekit import Queue, Worker
 
 ex = load("ex10_job.py", "create_push_notifications_jobs")
 pytestmark = pytest.mark.task(10)

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from exercise_support import PROJECT_ROOT, exercise_path
 
 pytestmark = pytest.mark.task(11)

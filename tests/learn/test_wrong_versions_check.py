@@ -8,13 +8,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from fake_course import GRADER_HEAD, GRADERS, make_project
 
 from queuekit.learn.catalog import load_catalog
 from queuekit.learn.cli import main
 from queuekit.learn.verify import verify
 from queuekit.learn.wrong import WrongVersionError, load_wrong_versions
-
-from fake_course import GRADER_HEAD, GRADERS, make_project
 
 SUBTRACTS = '''
 [[wrong]]
